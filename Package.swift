@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "qkv",
+    products: [
+        .library(name: "QKVKit", targets: ["QKVKit"]),
+        .executable(name: "qkv", targets: ["qkv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(name: "QKVKit", dependencies: ["CZlib"]),
+        .executableTarget(
+            name: "qkv",
+            dependencies: [
+                "QKVKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "QKVKitTests", dependencies: ["QKVKit"]),
+    ]
+)

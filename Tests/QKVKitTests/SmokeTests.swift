@@ -1,0 +1,6 @@
+import Testing
+@testable import QKVKit
+
+@Test func versionIsSet() {
+    #expect(!QKVKit.version.isEmpty)
+}
