@@ -1,0 +1,257 @@
+import Foundation
+
+/// A QKV v1 file, plain or inside a whole-file zlib/gzip stream.
+///
+/// Opening reads only the preamble and header block (for a wrapped file, inflates only that far);
+/// payloads are mapped or inflated on the first request for a tensor.
+public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
+    public let path: String
+    public let formatName = "qkv"
+    public let header: QKVHeader
+    public let config: ModelConfig
+    public let vocabulary: [String]?
+    /// The whole-file wrapper, if any.
+    public let wrapper: DeflateContainer?
+    private let file: InputFile
+    private let lock = NSLock()
+    private var contents: UnsafeRawBufferPointer?
+    private var ownedContents: UnsafeMutableRawBufferPointer?
+
+    public var compression: String {
+        switch wrapper {
+        case nil: "none"
+        case .zlib?: "zlib"
+        case .gzip?: "gzip"
+        }
+    }
+
+    public var metadata: Metadata { header.metadata }
+    public var tensors: [TensorInfo] { header.tensors }
+
+    public init(path: String) throws(QKVError) {
+        self.path = path
+        file = try InputFile(path: path)
+        let first = try file.read(at: 0, count: QKVHeader.preambleSize)
+        wrapper = detectDeflateContainer(first)
+        if let wrapper {
+            header = try Self.readWrappedHeader(file, container: wrapper)
+        } else {
+            header = try Self.readPlainHeader(file, first: first)
+        }
+        config = try QKVConfig.parse(header.metadata, tensors: header.tensors)
+        vocabulary = try header.metadata.strings("tokenizer.tokens")
+    }
+
+    deinit { ownedContents?.deallocate() }
+
+    private static func readPlainHeader(_ file: InputFile, first: [UInt8]) throws(QKVError) -> QKVHeader {
+        let preamble = try QKVHeader.Preamble(first)
+        let available = file.size - UInt64(QKVHeader.preambleSize)
+        guard preamble.headerBytes <= available else {
+            throw .truncated(
+                field: "header block", offset: QKVHeader.preambleSize,
+                needed: Int(clamping: preamble.headerBytes), available: Int(available))
+        }
+        let block = try file.read(at: UInt64(QKVHeader.preambleSize), count: Int(preamble.headerBytes))
+        let header = try block.withBytes { (raw) throws(QKVError) -> QKVHeader in
+            try QKVHeader(preamble: preamble, block: raw, path: file.path)
+        }
+        guard header.fileSize == file.size else {
+            throw .fileSizeMismatch(expected: header.fileSize, found: file.size)
+        }
+        let headerEnd = UInt64(QKVHeader.preambleSize) + header.headerBytes
+        let padding = try file.read(at: headerEnd, count: Int(header.dataStart - headerEnd))
+        if let bad = padding.firstIndex(where: { $0 != 0 }) {
+            throw .nonZeroPadding(offset: headerEnd + UInt64(bad))
+        }
+        return header
+    }
+
+    private static func readWrappedHeader(_ file: InputFile, container: DeflateContainer) throws(QKVError) -> QKVHeader {
+        let what = container == .gzip ? "whole-file gzip stream" : "whole-file zlib stream"
+        let inflater = try Inflater(container: container, what: what, nextInput: file.chunkReader(chunkSize: 1 << 16))
+        let preambleBytes = try inflateGrowing(inflater, count: UInt64(QKVHeader.preambleSize), what: what, field: "preamble")
+        let preamble = try QKVHeader.Preamble(preambleBytes)
+        let limit = file.size.multipliedReportingOverflow(by: maximumDeflateRatio)
+        let dataStart = try preamble.dataStart
+        guard !limit.overflow, dataStart <= limit.partialValue else {
+            throw .compressionRatioTooHigh(what: what, decodedBytes: dataStart, storedBytes: file.size)
+        }
+        let block = try inflateGrowing(inflater, count: preamble.headerBytes, what: what, field: "header block")
+        let header = try block.withBytes { (raw) throws(QKVError) -> QKVHeader in
+            try QKVHeader(preamble: preamble, block: raw, path: file.path)
+        }
+        guard header.fileSize <= limit.partialValue else {
+            throw .compressionRatioTooHigh(what: what, decodedBytes: header.fileSize, storedBytes: file.size)
+        }
+        let headerEnd = UInt64(QKVHeader.preambleSize) + header.headerBytes
+        let padding = try inflateGrowing(inflater, count: header.dataStart - headerEnd, what: what, field: "header padding")
+        if let bad = padding.firstIndex(where: { $0 != 0 }) {
+            throw .nonZeroPadding(offset: headerEnd + UInt64(bad))
+        }
+        return header
+    }
+
+    /// Inflates `count` bytes, growing the buffer only as the stream actually delivers them.
+    private static func inflateGrowing(_ inflater: Inflater, count: UInt64, what: String, field: String) throws(QKVError) -> [UInt8] {
+        var result: [UInt8] = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while UInt64(result.count) < count {
+            let want = Int(min(UInt64(chunk.count), count - UInt64(result.count)))
+            let got = try inflater.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<want]))
+            result.append(contentsOf: chunk[0..<got])
+            if got < want {
+                throw .truncated(
+                    field: field, offset: Int(inflater.totalOut), needed: Int(clamping: count) - result.count + got,
+                    available: got)
+            }
+        }
+        return result
+    }
+
+    /// The whole (inflated) file: mapped when plain, inflated once when wrapped. Checks the padding.
+    public func fileContents() throws(QKVError) -> UnsafeRawBufferPointer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let contents { return contents }
+        let bytes: UnsafeRawBufferPointer
+        if let wrapper {
+            let what = wrapper == .gzip ? "whole-file gzip stream" : "whole-file zlib stream"
+            let inflater = try Inflater(container: wrapper, what: what, nextInput: file.chunkReader())
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(header.fileSize), alignment: 64)
+            do throws(QKVError) {
+                let got = try inflater.read(into: buffer)
+                guard got == buffer.count else {
+                    throw QKVError.inflatedSizeMismatch(what: what, expected: header.fileSize, found: UInt64(got))
+                }
+                try inflater.finish(expectedTotal: header.fileSize)
+            } catch {
+                buffer.deallocate()
+                throw error
+            }
+            ownedContents = buffer
+            bytes = UnsafeRawBufferPointer(buffer)
+        } else {
+            bytes = try file.mapped()
+        }
+        try checkPadding(bytes)
+        contents = bytes
+        return bytes
+    }
+
+    /// Padding between payloads must be zero; only the few bytes between tensors are touched.
+    private func checkPadding(_ bytes: UnsafeRawBufferPointer) throws(QKVError) {
+        for (index, tensor) in tensors.enumerated() {
+            let end = Int(tensor.fileOffset + tensor.storedBytes)
+            let next = index + 1 < tensors.count ? Int(tensors[index + 1].fileOffset) : end
+            if let bad = bytes[end..<next].firstIndex(where: { $0 != 0 }) {
+                throw .nonZeroPadding(offset: UInt64(bad))
+            }
+        }
+    }
+
+    public func floats(_ name: String, verify: Bool) throws -> FloatTensor {
+        guard let info = tensorInfo(name) else { throw QKVError.missingTensor(name) }
+        return try decode(info, verify: verify)
+    }
+
+    func decode(_ info: TensorInfo, verify: Bool) throws(QKVError) -> FloatTensor {
+        let bytes = try fileContents()
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[Int(info.fileOffset)..<Int(info.fileOffset + info.storedBytes)])
+        let count = info.elementCount
+        let decodedBytes = info.decodedBytes
+        switch info.encoding {
+        case .raw:
+            if verify { try checkCRC(info, payload) }
+            if info.dtype == .f32, let base = payload.baseAddress,
+               Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+                // Raw f32 is used straight from the map: no copy.
+                return FloatTensor(name: info.name, shape: info.shape, borrowing: base.assumingMemoryBound(to: Float.self), owner: self)
+            }
+            let floats = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            decodeFloats(payload.baseAddress!, dtype: info.dtype, count: count, into: floats)
+            return FloatTensor(name: info.name, shape: info.shape, taking: floats)
+        case .zlib, .shuffleZlib:
+            let inflated = UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
+            defer { inflated.deallocate() }
+            try inflateExactly(payload, into: inflated, what: "tensor \"\(info.name)\"")
+            let elementBytes: UnsafeRawBufferPointer
+            var unshuffled: UnsafeMutableRawBufferPointer?
+            defer { unshuffled?.deallocate() }
+            if info.encoding == .shuffleZlib {
+                let target = UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
+                unshuffled = target
+                unshuffle(UnsafeRawBufferPointer(inflated), into: target, elementSize: info.dtype.byteSize)
+                elementBytes = UnsafeRawBufferPointer(target)
+            } else {
+                elementBytes = UnsafeRawBufferPointer(inflated)
+            }
+            if verify { try checkCRC(info, elementBytes) }
+            let floats = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            decodeFloats(elementBytes.baseAddress!, dtype: info.dtype, count: count, into: floats)
+            return FloatTensor(name: info.name, shape: info.shape, taking: floats)
+        }
+    }
+
+    private func checkCRC(_ info: TensorInfo, _ bytes: UnsafeRawBufferPointer) throws(QKVError) {
+        let computed = CRC32.checksum(bytes)
+        if let expected = info.crc32, computed != expected {
+            throw .tensorChecksumMismatch(tensor: info.name, expected: expected, found: computed)
+        }
+    }
+
+    public func verifyAll() -> [VerificationProblem] {
+        do {
+            _ = try fileContents()
+        } catch {
+            return [VerificationProblem(file: path, error: error)]
+        }
+        var problems: [VerificationProblem] = []
+        for info in tensors {
+            do {
+                let values = try decode(info, verify: true)
+                if let bad = values.buffer.firstIndex(where: { !$0.isFinite }) {
+                    problems.append(.init(file: path, error: .nonFiniteWeight(tensor: info.name, index: bad, value: values[bad])))
+                }
+            } catch {
+                problems.append(.init(file: path, error: error))
+            }
+        }
+        return problems
+    }
+}
+
+/// Recognises a whole-file wrapper by its first two bytes (RFC 1952 magic, RFC 1950 header check).
+public func detectDeflateContainer(_ bytes: [UInt8]) -> DeflateContainer? {
+    guard bytes.count >= 2 else { return nil }
+    if bytes[0] == 0x1F && bytes[1] == 0x8B { return .gzip }
+    if bytes[0] & 0x0F == 8 && (UInt16(bytes[0]) << 8 | UInt16(bytes[1])) % 31 == 0 { return .zlib }
+    return nil
+}
+
+/// Undoes the byte shuffle: raw[i*s + j] = shuffled[j*n + i].
+/// Shape: both buffers hold n*s bytes.
+func unshuffle(_ shuffled: UnsafeRawBufferPointer, into raw: UnsafeMutableRawBufferPointer, elementSize s: Int) {
+    let n = shuffled.count / s
+    let source = shuffled.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    let target = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    for j in 0..<s {
+        let plane = source + j * n
+        var out = target + j
+        for i in 0..<n {
+            out.pointee = plane[i]
+            out += s
+        }
+    }
+}
+
+/// Applies the byte shuffle: shuffled[j*n + i] = raw[i*s + j].
+func shuffle(_ raw: UnsafeRawBufferPointer, elementSize s: Int) -> [UInt8] {
+    let n = raw.count / s
+    var shuffled = [UInt8](repeating: 0, count: raw.count)
+    for i in 0..<n {
+        for j in 0..<s { shuffled[j * n + i] = raw[i * s + j] }
+    }
+    return shuffled
+}

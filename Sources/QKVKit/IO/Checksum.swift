@@ -1,0 +1,32 @@
+import CZlib
+
+/// CRC-32 as zlib computes it (the checksum of gzip, PNG and QKV).
+public struct CRC32 {
+    public private(set) var value: UInt32 = 0
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var left = bytes.count
+        var crc = UInt(value)
+        // zlib takes a 32-bit length; feed huge buffers in pieces.
+        while left > 0, let pointer = base {
+            let piece = min(left, 1 << 30)
+            crc = crc32(crc, pointer, UInt32(piece))
+            base = pointer + piece
+            left -= piece
+        }
+        value = UInt32(truncatingIfNeeded: crc)
+    }
+
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc = CRC32()
+        crc.update(bytes)
+        return crc.value
+    }
+
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { checksum($0) }
+    }
+}

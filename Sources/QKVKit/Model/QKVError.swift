@@ -1,0 +1,194 @@
+/// Every way reading, validating or running a checkpoint can fail.
+///
+/// Each case carries what the reader expected and what it found, so the message names the field,
+/// tensor or byte offset without a debugger. The file path is attached by `LocatedError`.
+public enum QKVError: Error, Equatable, Sendable {
+    // MARK: Bytes and structure
+    /// A read of `needed` bytes at `offset` ran past the `available` bytes.
+    case truncated(field: String, offset: Int, needed: Int, available: Int)
+    case badMagic(found: [UInt8])
+    case unsupportedVersion(found: UInt32)
+    case reservedNotZero(field: String, found: UInt64)
+    case headerChecksumMismatch(expected: UInt32, found: UInt32)
+    case headerLengthMismatch(declared: UInt64, consumed: UInt64)
+    /// A count read from the file cannot fit in the bytes that remain.
+    case countTooLarge(field: String, count: UInt64, remainingBytes: Int)
+    case emptyName(field: String)
+    case duplicateName(field: String, name: String)
+    case invalidUTF8(field: String, offset: Int)
+    case nulInString(field: String, offset: Int)
+    case unknownMetadataType(key: String, found: UInt8)
+    case unknownDType(tensor: String, found: String)
+    case unknownEncoding(tensor: String, found: UInt8)
+    case invalidRank(tensor: String, found: Int)
+    case zeroDimension(tensor: String, axis: Int)
+    case sizeOverflow(tensor: String)
+    case storedSizeMismatch(tensor: String, expected: UInt64, found: UInt64)
+    case compressionRatioTooHigh(what: String, decodedBytes: UInt64, storedBytes: UInt64)
+    case misplacedTensor(tensor: String, expectedOffset: UInt64, foundOffset: UInt64)
+    case nonZeroPadding(offset: UInt64)
+    case fileSizeMismatch(expected: UInt64, found: UInt64)
+
+    // MARK: Compression and checksums
+    case inflateFailed(what: String, reason: String)
+    case inflateTruncated(what: String)
+    case inflatedSizeMismatch(what: String, expected: UInt64, found: UInt64)
+    case trailingBytesAfterStream(what: String, count: UInt64)
+    case tensorChecksumMismatch(tensor: String, expected: UInt32, found: UInt32)
+    case nonFiniteWeight(tensor: String, index: Int, value: Float)
+
+    // MARK: Metadata and configuration
+    case missingMetadata(key: String)
+    case wrongMetadataType(key: String, expected: String, found: String)
+    case invalidMetadataValue(key: String, expected: String, found: String)
+    case unsupportedArchitecture(String)
+    case missingTensor(String)
+    case shapeMismatch(tensor: String, expected: [Int], found: [Int])
+    case unsupportedTensorDType(tensor: String, dtype: String)
+
+    // MARK: Tokens
+    case emptyTokenList
+    case invalidToken(String)
+    case tokenOutOfRange(token: String, vocabSize: Int)
+    case unknownTokenText(String)
+    case tooManyTokens(count: Int, maximum: Int)
+    case noTokenizer(hint: String)
+
+    // MARK: Running
+    case nonFiniteAttention(layer: Int, head: Int)
+    case selectionOutOfRange(what: String, value: Int, count: Int)
+    case invalidSelection(what: String, value: String)
+
+    // MARK: Files
+    case cannotOpen(reason: String)
+    case unrecognizedFormat(found: [UInt8])
+    case other(String)
+}
+
+extension QKVError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .truncated(field, offset, needed, available):
+            return "\(field): truncated at byte \(offset): needs \(needed) bytes, only \(available) remain"
+        case let .badMagic(found):
+            return "magic: expected \"QKVC\" (51 4B 56 43), found \(hex(found))"
+        case let .unsupportedVersion(found):
+            return "version: expected 1, found \(found)"
+        case let .reservedNotZero(field, found):
+            return "\(field): reserved, expected 0, found \(found)"
+        case let .headerChecksumMismatch(expected, found):
+            return "header_crc32: expected \(hex32(expected)), computed \(hex32(found)) over the header block"
+        case let .headerLengthMismatch(declared, consumed):
+            return "header_bytes: declared \(declared), but the entries occupy \(consumed)"
+        case let .countTooLarge(field, count, remaining):
+            return "\(field): \(count) does not fit in the \(remaining) bytes that remain"
+        case let .emptyName(field):
+            return "\(field): expected a non-empty name, found an empty one"
+        case let .duplicateName(field, name):
+            return "\(field): duplicate name \"\(name)\""
+        case let .invalidUTF8(field, offset):
+            return "\(field): expected UTF-8, found invalid bytes at byte \(offset)"
+        case let .nulInString(field, offset):
+            return "\(field): NUL byte inside the string at byte \(offset)"
+        case let .unknownMetadataType(key, found):
+            return "metadata \"\(key)\": unknown value type \(found) (expected 1...5)"
+        case let .unknownDType(tensor, found):
+            return "tensor \"\(tensor)\": unknown dtype \(found)"
+        case let .unknownEncoding(tensor, found):
+            return "tensor \"\(tensor)\": unknown encoding \(found) (expected 0 raw, 1 zlib, 2 shuffle+zlib)"
+        case let .invalidRank(tensor, found):
+            return "tensor \"\(tensor)\": rank expected 1...4, found \(found)"
+        case let .zeroDimension(tensor, axis):
+            return "tensor \"\(tensor)\": dimension \(axis) expected >= 1, found 0"
+        case let .sizeOverflow(tensor):
+            return "tensor \"\(tensor)\": element count or byte size overflows 64 bits"
+        case let .storedSizeMismatch(tensor, expected, found):
+            return "tensor \"\(tensor)\": stored_bytes expected \(expected), found \(found)"
+        case let .compressionRatioTooHigh(what, decoded, stored):
+            return "\(what): declares \(decoded) decoded bytes from \(stored) stored bytes, over the 1032x deflate limit"
+        case let .misplacedTensor(tensor, expected, found):
+            return "tensor \"\(tensor)\": offset expected \(expected), found \(found)"
+        case let .nonZeroPadding(offset):
+            return "padding: expected zero bytes, found a non-zero byte at offset \(offset)"
+        case let .fileSizeMismatch(expected, found):
+            return "file size: the directory implies \(expected) bytes, found \(found)"
+        case let .inflateFailed(what, reason):
+            return "\(what): corrupt compressed data (\(reason))"
+        case let .inflateTruncated(what):
+            return "\(what): compressed stream ends before its end marker"
+        case let .inflatedSizeMismatch(what, expected, found):
+            return "\(what): expected to inflate to \(expected) bytes, found \(found)"
+        case let .trailingBytesAfterStream(what, count):
+            return "\(what): \(count) bytes of junk after the end of the compressed stream"
+        case let .tensorChecksumMismatch(tensor, expected, found):
+            return "tensor \"\(tensor)\": crc32 expected \(hex32(expected)), computed \(hex32(found))"
+        case let .nonFiniteWeight(tensor, index, value):
+            return "tensor \"\(tensor)\": element \(index) is \(value), expected a finite number"
+        case let .missingMetadata(key):
+            return "metadata \"\(key)\": required, not found"
+        case let .wrongMetadataType(key, expected, found):
+            return "metadata \"\(key)\": expected \(expected), found \(found)"
+        case let .invalidMetadataValue(key, expected, found):
+            return "metadata \"\(key)\": expected \(expected), found \(found)"
+        case let .unsupportedArchitecture(name):
+            return "architecture: \"\(name)\" is not supported (expected attention, bert, gpt2 or llama)"
+        case let .missingTensor(name):
+            return "tensor \"\(name)\": required by the architecture, not found"
+        case let .shapeMismatch(tensor, expected, found):
+            return "tensor \"\(tensor)\": shape expected \(expected), found \(found)"
+        case let .unsupportedTensorDType(tensor, dtype):
+            return "tensor \"\(tensor)\": dtype \(dtype) is not supported for weights (expected F32, F16 or BF16)"
+        case .emptyTokenList:
+            return "tokens: expected at least one token, found none"
+        case let .invalidToken(token):
+            return "tokens: \"\(token)\" is not a token id (expected a non-negative integer or a vocabulary entry)"
+        case let .tokenOutOfRange(token, vocabSize):
+            return "tokens: id \(token) is out of range (expected 0..<\(vocabSize))"
+        case let .unknownTokenText(text):
+            return "tokens: \"\(text)\" is not in the vocabulary (tokenizer.tokens)"
+        case let .tooManyTokens(count, maximum):
+            return "tokens: \(count) tokens, the model takes at most \(maximum)"
+        case let .noTokenizer(hint):
+            return "tokens: \(hint)"
+        case let .nonFiniteAttention(layer, head):
+            return "layer \(layer) head \(head): attention scores are not finite (NaN or infinity)"
+        case let .selectionOutOfRange(what, value, count):
+            return "\(what): \(value) is out of range (expected 0..<\(count))"
+        case let .invalidSelection(what, value):
+            return "\(what): expected \"all\" or a list of numbers, found \"\(value)\""
+        case let .cannotOpen(reason):
+            return "cannot open: \(reason)"
+        case let .unrecognizedFormat(found):
+            return "format: not a QKV, zlib, gzip or safetensors file (first bytes \(hex(found)))"
+        case let .other(message):
+            return message
+        }
+    }
+}
+
+/// An error together with the file it came from; this is what the command line prints.
+public struct LocatedError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let error: QKVError
+
+    public init(path: String, error: QKVError) {
+        self.path = path
+        self.error = error
+    }
+
+    public var description: String { "\(path): \(error)" }
+}
+
+private func hex(_ bytes: [UInt8]) -> String {
+    bytes.isEmpty ? "no bytes" : bytes.map(format2).joined(separator: " ")
+}
+
+private func format2(_ byte: UInt8) -> String {
+    let digits = String(byte, radix: 16, uppercase: true)
+    return digits.count == 1 ? "0" + digits : digits
+}
+
+private func hex32(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}
