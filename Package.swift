@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "qkv-fixtures", dependencies: ["QKVKit"]),
         .testTarget(name: "QKVKitTests", dependencies: ["QKVKit"]),
     ]
 )

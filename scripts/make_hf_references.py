@@ -464,6 +464,23 @@ def build_gpt2() -> None:
     reload_check(GPT2Model, folder, base, ref, False)
 
 
+def legacy_llama_config(path: Path) -> None:
+    """Rewrite a transformers-5 LLaMA config.json in the layout of pre-v5 hub checkpoints."""
+    cfg = json.loads(path.read_text())
+    rope = cfg.pop("rope_parameters")
+    assert rope == {"rope_theta": rope["rope_theta"], "rope_type": "default"}, rope
+    legacy = {}
+    for k, v in cfg.items():
+        if k == "dtype":
+            legacy["torch_dtype"] = v
+        else:
+            legacy[k] = v
+        if k == "rms_norm_eps":
+            legacy["rope_scaling"] = None
+            legacy["rope_theta"] = rope["rope_theta"]
+    path.write_text(json.dumps(legacy, indent=2, sort_keys=True) + "\n")
+
+
 def build_llama() -> None:
     torch.manual_seed(31)
     cfg = LlamaConfig(
@@ -485,9 +502,13 @@ def build_llama() -> None:
     # Same weights, same reference, sharded into several files plus model.safetensors.index.json.
     folder = fresh(OUT / "tiny-llama-sharded")
     save(lm, folder, max_shard_size="30KB")
+    legacy_llama_config(folder / "config.json")
     ref = write_reference(
         folder, lm, is_bert=False, seed=31,
-        notes="Same weights and attentions as tiny-llama, saved with max_shard_size='30KB'.",
+        notes="Same weights and attentions as tiny-llama, saved with max_shard_size='30KB'. config.json is "
+              "rewritten in the pre-v5 layout real hub checkpoints use: top-level rope_theta and "
+              "rope_scaling=null instead of rope_parameters, torch_dtype instead of dtype "
+              "(transformers reloads it to bit-identical attentions).",
     )
     assert len(ref["safetensors_files"]) >= 2, ref["safetensors_files"].keys()
     assert (folder / "model.safetensors.index.json").exists()

@@ -76,7 +76,7 @@ SENTENCES = [
     "The quick brown fox jumps over the lazy dog while seventeen curious researchers, armed with "
     "notebooks, calculators, and an unreasonable amount of coffee, carefully measure how attention "
     "heads in a tiny transformer distribute probability across tokens, punctuation marks, and "
-    "unbelievably long words before lunch on a rainy Tuesday afternoon.",
+    "unbelievably long words before lunch on a rainy Tuesday afternoon in March.",
 ]
 
 

@@ -6,6 +6,13 @@ struct QKVCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qkv",
         abstract: "Inspect transformer checkpoints and dump their attention.",
-        version: QKVKit.version
+        discussion: """
+            Reads QKV v1 files (plain or zlib/gzip-wrapped), safetensors files and Hugging Face model \
+            folders. Results go to stdout, diagnostics to stderr.
+
+            Exit status: 0 success; 1 bad file, bad tokens or a failed check; 64 bad command-line usage.
+            """,
+        version: QKVKit.version,
+        subcommands: [Inspect.self, Run.self, Verify.self]
     )
 }

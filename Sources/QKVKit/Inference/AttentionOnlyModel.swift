@@ -32,13 +32,18 @@ public struct AttentionOnlyModel: TransformerModel, ArchitectureDefinition {
         return specs
     }
 
+    /// Positions limit the sequence only when the learned table exists.
+    public static func maximumTokens(_ config: ModelConfig, tensors: [TensorInfo]) -> Int? {
+        tensors.contains { $0.name == "pos" } ? config.maxSequenceLength : nil
+    }
+
     public static func validate(_ c: ModelConfig, tensors: [String: TensorInfo]) throws(QKVError) {
         if tensors["pos"] != nil && c.maxSequenceLength == nil {
             throw .missingMetadata(key: "qkv.max_seq_len")
         }
         // A layer tensor beyond n_layers means the count and the tensors disagree.
         for name in tensors.keys.sorted() {
-            guard let layer = layerIndex(name), layer >= c.layerCount else { continue }
+            guard name.hasPrefix("layers."), case let .layer(layer) = tensorGroup(name), layer >= c.layerCount else { continue }
             throw .invalidMetadataValue(
                 key: "qkv.n_layers", expected: "at least \(layer + 1) (tensor \(name) exists)", found: String(c.layerCount))
         }
@@ -47,7 +52,7 @@ public struct AttentionOnlyModel: TransformerModel, ArchitectureDefinition {
     public static func load(_ checkpoint: any Checkpoint, verify: Bool) throws -> any TransformerModel {
         let c = checkpoint.config
         func doubles(_ name: String) throws -> [Double] {
-            try checkpoint.floats(name, verify: verify).buffer.map(Double.init)
+            try checkpoint.floats(name, verify: verify).withUnsafeBufferPointer { $0.map(Double.init) }
         }
         let hasPos = checkpoint.tensorInfo("pos") != nil
         let weights = Weights(
@@ -150,12 +155,4 @@ private func matmulDouble(_ a: [Double], _ b: [Double], into out: inout [Double]
             }
         }
     }
-}
-
-/// The layer index of a `layers.{i}.` tensor name.
-func layerIndex(_ name: String) -> Int? {
-    guard name.hasPrefix("layers.") else { return nil }
-    let rest = name.dropFirst("layers.".count)
-    guard let dot = rest.firstIndex(of: "."), let index = Int(rest[..<dot]), index >= 0 else { return nil }
-    return index
 }

@@ -44,11 +44,15 @@ public protocol ArchitectureDefinition {
     static func expectedTensors(_ config: ModelConfig) -> [TensorSpec]
     /// Extra consistency rules that shapes alone cannot express.
     static func validate(_ config: ModelConfig, tensors: [String: TensorInfo]) throws(QKVError)
+    /// The longest token sequence the model takes, if it has a limit.
+    static func maximumTokens(_ config: ModelConfig, tensors: [TensorInfo]) -> Int?
     static func load(_ checkpoint: any Checkpoint, verify: Bool) throws -> any TransformerModel
 }
 
 extension ArchitectureDefinition {
     public static func validate(_ config: ModelConfig, tensors: [String: TensorInfo]) throws(QKVError) {}
+
+    public static func maximumTokens(_ config: ModelConfig, tensors: [TensorInfo]) -> Int? { config.maxSequenceLength }
 }
 
 /// The table from architecture to its definition, instead of a chain of ifs.

@@ -109,6 +109,13 @@ public final class FloatTensor: @unchecked Sendable {
 
     deinit { owned?.deallocate() }
 
-    public var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
-    public subscript(index: Int) -> Float { pointer[index] }
+    /// The values, valid only inside `body`: the tensor (and so its memory) stays alive until it returns.
+    public func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        try withExtendedLifetime(self) { try body(UnsafeBufferPointer(start: pointer, count: count)) }
+    }
+
+    /// A copy of the values.
+    public var values: [Float] { withUnsafeBufferPointer { Array($0) } }
+
+    public subscript(index: Int) -> Float { withExtendedLifetime(self) { pointer[index] } }
 }

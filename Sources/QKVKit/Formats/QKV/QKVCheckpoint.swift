@@ -211,7 +211,7 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
         for info in tensors {
             do {
                 let values = try decode(info, verify: true)
-                if let bad = values.buffer.firstIndex(where: { !$0.isFinite }) {
+                if let bad = values.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
                     problems.append(.init(file: path, error: .nonFiniteWeight(tensor: info.name, index: bad, value: values[bad])))
                 }
             } catch {

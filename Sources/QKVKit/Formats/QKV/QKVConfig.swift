@@ -40,6 +40,7 @@ public enum QKVConfig {
             throw .invalidMetadataValue(
                 key: "tokenizer.tokens", expected: "\(vocabSize) entries (qkv.vocab_size)", found: "\(tokens.count) entries")
         }
+        _ = try metadata.string("general.name")
         try ArchitectureRegistry.validate(config, tensors: tensors)
         return config
     }

@@ -1,0 +1,73 @@
+/// Parameter counts grouped as embeddings, one group per layer, and everything else.
+public struct ParameterGroup: Sendable, Equatable {
+    public var name: String
+    public var layer: Int?
+    public var parameters: Int
+    public var storedBytes: UInt64
+    public var decodedBytes: UInt64
+}
+
+public struct ParameterCount: Sendable, Equatable {
+    /// `embeddings`, `layer 0` … `layer N-1` in order, then `other`; every group is listed, even when empty,
+    /// so scripts can index them without checking.
+    public var groups: [ParameterGroup]
+    /// Integer and boolean tensors (such as BERT's `position_ids`): stored, but not parameters.
+    public var buffers: [TensorInfo]
+    public var totalParameters: Int { groups.reduce(0) { $0 + $1.parameters } }
+    public var embeddingParameters: Int { groups.first { $0.name == "embeddings" }?.parameters ?? 0 }
+    public var nonEmbeddingParameters: Int { totalParameters - embeddingParameters }
+
+    public init(tensors: [TensorInfo], layerCount: Int = 0) {
+        var embeddings = ParameterGroup(name: "embeddings", layer: nil, parameters: 0, storedBytes: 0, decodedBytes: 0)
+        var other = ParameterGroup(name: "other", layer: nil, parameters: 0, storedBytes: 0, decodedBytes: 0)
+        var layers: [Int: ParameterGroup] = [:]
+        var buffers: [TensorInfo] = []
+        for tensor in tensors {
+            guard tensor.isParameter else {
+                buffers.append(tensor)
+                continue
+            }
+            func add(_ group: inout ParameterGroup) {
+                group.parameters += tensor.elementCount
+                group.storedBytes += tensor.storedBytes
+                group.decodedBytes += UInt64(tensor.decodedBytes)
+            }
+            switch tensorGroup(tensor.name) {
+            case .embeddings: add(&embeddings)
+            case let .layer(index):
+                var group = layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index, parameters: 0, storedBytes: 0, decodedBytes: 0)
+                add(&group)
+                layers[index] = group
+            case .other: add(&other)
+            }
+        }
+        let lastLayer = max(layerCount - 1, layers.keys.max() ?? -1)
+        let layerGroups = lastLayer < 0 ? [] : (0...lastLayer).map { index in
+            layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index, parameters: 0, storedBytes: 0, decodedBytes: 0)
+        }
+        groups = [embeddings] + layerGroups + [other]
+        self.buffers = buffers
+    }
+}
+
+public enum TensorGroup: Equatable {
+    case embeddings
+    case layer(Int)
+    case other
+}
+
+/// Which group a tensor belongs to, from its name alone, for every naming scheme qkv reads:
+/// `layers.N.` (QKV, LLaMA), `encoder.layer.N.` (BERT), `h.N.` (GPT-2), with or without a task prefix.
+public func tensorGroup(_ name: String) -> TensorGroup {
+    let parts = name.split(separator: ".")
+    for (index, part) in parts.enumerated() where index + 1 < parts.count {
+        let next = parts[index + 1]
+        // Only canonical decimal indices: `layers.01.x` is not layer 1.
+        if ["layers", "layer", "h", "blocks"].contains(part), let number = Int(next), String(number) == next {
+            return .layer(number)
+        }
+    }
+    let embeddingNames: Set<Substring> = ["embed", "pos", "embeddings", "wte", "wpe", "embed_tokens"]
+    if parts.contains(where: { embeddingNames.contains($0) }) { return .embeddings }
+    return .other
+}

@@ -1,0 +1,84 @@
+/// What `qkv run` prints: the tokens and the chosen layers' and heads' attention matrices.
+public struct AttentionReport {
+    public struct Token: Sendable, Equatable {
+        public var id: Int
+        public var text: String
+    }
+
+    public var tokens: [Token]
+    public var layers: [LayerAttention]
+    public var heads: [Int]
+
+    public init(tokens: [Token], layers: [LayerAttention], heads: [Int]) {
+        self.tokens = tokens
+        self.layers = layers
+        self.heads = heads
+    }
+
+    /// One matrix per layer and head, rows = queries, columns = keys, labelled with token text.
+    public func table(decimals: Int) -> String {
+        var blocks: [String] = []
+        for layer in layers {
+            for head in heads {
+                var table = TextTable(
+                    headers: ["layer \(layer.layer) head \(head)"] + tokens.map(\.text),
+                    alignments: [.left] + tokens.map { _ in .right })
+                for (query, token) in tokens.enumerated() {
+                    table.append([token.text] + tokens.indices.map { key in
+                        fixed(Double(layer.score(head: head, query: query, key: key)), decimals: decimals)
+                    })
+                }
+                blocks.append(table.text())
+            }
+        }
+        return blocks.joined(separator: "\n\n")
+    }
+
+    /// `{"tokens":[{"id":…,"text":…}],"layers":[{"layer":L,"heads":[{"head":H,"scores":[[…]]}]}]}`.
+    public func json(decimals: Int?) -> JSONValue {
+        let number = { (value: Float) -> JSONValue in
+            guard let decimals else { return .float(value) }
+            return .double(Double(fixed(Double(value), decimals: decimals)) ?? Double(value))
+        }
+        return .object([
+            ("tokens", .array(tokens.map { .object([("id", .int($0.id)), ("text", .string($0.text))]) })),
+            ("layers", .array(layers.map { layer in
+                .object([
+                    ("layer", .int(layer.layer)),
+                    ("heads", .array(heads.map { head in
+                        .object([
+                            ("head", .int(head)),
+                            ("scores", .array(tokens.indices.map { query in
+                                .array(tokens.indices.map { key in number(layer.score(head: head, query: query, key: key)) })
+                            })),
+                        ])
+                    })),
+                ])
+            })),
+        ])
+    }
+
+    /// One row per (layer, head, query, key), token texts last so the numeric columns come first.
+    public func csv(decimals: Int?) -> String {
+        var lines = ["layer,head,query,key,score,query_token,key_token"]
+        for layer in layers {
+            for head in heads {
+                for query in tokens.indices {
+                    for key in tokens.indices {
+                        let score = layer.score(head: head, query: query, key: key)
+                        let shown = decimals.map { fixed(Double(score), decimals: $0) } ?? score.description
+                        lines.append(
+                            "\(layer.layer),\(head),\(query),\(key),\(shown),\(csvField(tokens[query].text)),\(csvField(tokens[key].text))")
+                    }
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled.
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

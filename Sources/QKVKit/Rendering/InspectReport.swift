@@ -1,0 +1,154 @@
+/// What `qkv inspect` shows: format, configuration, metadata and parameter counts, from the header alone.
+public struct InspectReport {
+    public let checkpoint: any Checkpoint
+    public let counts: ParameterCount
+
+    public init(_ checkpoint: any Checkpoint) {
+        self.checkpoint = checkpoint
+        counts = ParameterCount(tensors: checkpoint.tensors, layerCount: checkpoint.config.layerCount)
+    }
+
+    var configFields: [(String, JSONValue)] {
+        let c = checkpoint.config
+        var fields: [(String, JSONValue)] = [
+            ("vocab_size", .int(c.vocabSize)), ("dim", .int(c.dim)), ("n_layers", .int(c.layerCount)),
+            ("n_heads", .int(c.headCount)), ("n_kv_heads", .int(c.kvHeadCount)), ("head_dim", .int(c.headDim)),
+            ("max_seq_len", c.maxSequenceLength.map { .int($0) } ?? .null), ("causal", .bool(c.isCausal)),
+        ]
+        if let hidden = c.hiddenDim { fields.append(("hidden_dim", .int(hidden))) }
+        if let eps = c.normEpsilon { fields.append(("norm_eps", .double(eps))) }
+        if let theta = c.ropeTheta { fields.append(("rope_theta", .double(theta))) }
+        if let types = c.typeVocabSize { fields.append(("type_vocab_size", .int(types))) }
+        if c.architecture != .attention { fields.append(("tied_embeddings", .bool(c.tiedEmbeddings))) }
+        return fields
+    }
+
+    /// Metadata shown in a table: long arrays summarised, not dumped.
+    var metadataSummary: [(String, String)] {
+        checkpoint.metadata.entries.map { entry in
+            let shown: String
+            switch entry.value {
+            case let .int(value): shown = String(value)
+            case let .double(value): shown = String(value)
+            case let .string(value): shown = value
+            case let .strings(values):
+                shown = "\(groupedThousands(values.count)) strings"
+                    + (values.isEmpty ? "" : ": " + values.prefix(5).joined(separator: " ") + (values.count > 5 ? " …" : ""))
+            case let .floats(values): shown = "\(groupedThousands(values.count)) floats"
+            }
+            return (entry.key, shown)
+        }
+    }
+
+    public func json() -> JSONValue {
+        let metadata: [(String, JSONValue)] = checkpoint.metadata.entries.map { entry in
+            switch entry.value {
+            case let .int(value): (entry.key, .int(Int(value)))
+            case let .double(value): (entry.key, .double(value))
+            case let .string(value): (entry.key, .string(value))
+            case let .strings(values): (entry.key, .array(values.map { .string($0) }))
+            case let .floats(values): (entry.key, .array(values.map { .float($0) }))
+            }
+        }
+        let groups: [JSONValue] = counts.groups.map { group in
+            .object([
+                ("name", .string(group.name)), ("layer", group.layer.map { .int($0) } ?? .null),
+                ("parameters", .int(group.parameters)), ("bytes", .int(Int(group.storedBytes))),
+                ("decoded_bytes", .int(Int(group.decodedBytes))),
+            ])
+        }
+        return .object([
+            ("format", .string(checkpoint.formatName)),
+            ("compression", .string(checkpoint.compression)),
+            ("architecture", .string(checkpoint.config.architecture.rawValue)),
+            ("config", .object(configFields)),
+            ("metadata", .object(metadata)),
+            ("total_parameters", .int(counts.totalParameters)),
+            ("embedding_parameters", .int(counts.embeddingParameters)),
+            ("non_embedding_parameters", .int(counts.nonEmbeddingParameters)),
+            ("groups", .array(groups)),
+            ("tensors", .array(checkpoint.tensors.filter(\.isParameter).map(tensorJSON))),
+            ("buffers", .array(counts.buffers.map(tensorJSON))),
+        ])
+    }
+
+    private func tensorJSON(_ tensor: TensorInfo) -> JSONValue {
+        let layer: JSONValue
+        if case let .layer(index) = tensorGroup(tensor.name) { layer = .int(index) } else { layer = .null }
+        return .object([
+            ("name", .string(tensor.name)), ("dtype", .string(tensor.dtype.rawValue)),
+            ("shape", .array(tensor.shape.map { .int($0) })), ("parameters", .int(tensor.isParameter ? tensor.elementCount : 0)),
+            ("encoding", .string(tensor.encoding.rawValue)), ("stored_bytes", .int(Int(tensor.storedBytes))),
+            ("crc32", tensor.crc32.map { .int(Int($0)) } ?? .null), ("layer", layer),
+        ])
+    }
+
+    /// The human-readable report; `markdown` renders the same tables as Markdown.
+    public func text(showTensors: Bool, markdown: Bool) -> String {
+        let render = { (table: TextTable) in markdown ? table.markdown() : table.text() }
+        var summary = TextTable(headers: ["field", "value"], alignments: [.left, .left])
+        summary.append(["format", checkpoint.formatName + (checkpoint.formatName == "qkv" ? " v1" : "")])
+        summary.append(["compression", checkpoint.compression])
+        summary.append(["architecture", checkpoint.config.architecture.rawValue])
+        for (key, value) in configFields {
+            if case .null = value { continue }
+            summary.append([key, value.rendered()])
+        }
+        var sections = [markdown ? "## Model\n\n" + render(summary) : render(summary)]
+
+        if !checkpoint.metadata.entries.isEmpty {
+            var table = TextTable(headers: ["metadata", "value"], alignments: [.left, .left])
+            for (key, value) in metadataSummary { table.append([key, value]) }
+            sections.append(markdown ? "## Metadata\n\n" + render(table) : render(table))
+        }
+
+        let total = counts.totalParameters
+        var groups = TextTable(
+            headers: ["group", "parameters", "stored bytes", "decoded bytes", "% of total"],
+            alignments: [.left, .right, .right, .right, .right])
+        for group in counts.groups {
+            groups.append([
+                group.name, groupedThousands(group.parameters), groupedThousands(group.storedBytes),
+                groupedThousands(group.decodedBytes), percent(group.parameters, of: total),
+            ])
+        }
+        groups.append([
+            "total", groupedThousands(total), groupedThousands(counts.groups.reduce(0) { $0 + $1.storedBytes }),
+            groupedThousands(counts.groups.reduce(0) { $0 + $1.decodedBytes }), percent(total, of: total),
+        ])
+        groups.append(["non-embedding", groupedThousands(counts.nonEmbeddingParameters), "", "", percent(counts.nonEmbeddingParameters, of: total)])
+        sections.append(markdown ? "## Parameters\n\n" + render(groups) : render(groups))
+
+        if !counts.buffers.isEmpty {
+            var buffers = TextTable(headers: ["buffer", "dtype", "shape", "elements"], alignments: [.left, .left, .left, .right])
+            for buffer in counts.buffers {
+                buffers.append([buffer.name, buffer.dtype.rawValue, shapeText(buffer.shape), groupedThousands(buffer.elementCount)])
+            }
+            sections.append(markdown ? "## Buffers (not parameters)\n\n" + render(buffers) : render(buffers))
+        }
+
+        if showTensors {
+            var tensors = TextTable(
+                headers: ["tensor", "dtype", "shape", "parameters", "encoding", "stored bytes", "crc32"],
+                alignments: [.left, .left, .left, .right, .left, .right, .left])
+            for tensor in checkpoint.tensors {
+                tensors.append([
+                    tensor.name, tensor.dtype.rawValue, shapeText(tensor.shape),
+                    groupedThousands(tensor.isParameter ? tensor.elementCount : 0), tensor.encoding.rawValue,
+                    groupedThousands(tensor.storedBytes), tensor.crc32.map(hex32) ?? "-",
+                ])
+            }
+            sections.append(markdown ? "## Tensors\n\n" + render(tensors) : render(tensors))
+        }
+        return sections.joined(separator: "\n\n")
+    }
+}
+
+func shapeText(_ shape: [Int]) -> String {
+    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+}
+
+func hex32(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}

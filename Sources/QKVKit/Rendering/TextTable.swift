@@ -1,0 +1,92 @@
+/// A plain-text or Markdown table: left-aligned text columns, right-aligned number columns.
+public struct TextTable {
+    public enum Alignment { case left, right }
+
+    public var headers: [String]
+    public var alignments: [Alignment]
+    public var rows: [[String]] = []
+
+    public init(headers: [String], alignments: [Alignment]) {
+        precondition(headers.count == alignments.count)
+        self.headers = headers
+        self.alignments = alignments
+    }
+
+    public mutating func append(_ row: [String]) {
+        precondition(row.count == headers.count)
+        rows.append(row)
+    }
+
+    /// Columns separated by two spaces, no trailing blanks.
+    public func text() -> String {
+        let widths = headers.indices.map { column in
+            ([headers] + rows).map { $0[column].count }.max() ?? 0
+        }
+        return ([headers] + rows).map { row in
+            row.indices.map { column in
+                pad(row[column], to: widths[column], alignments[column])
+            }.joined(separator: "  ").trimmingTrailingSpaces()
+        }.joined(separator: "\n")
+    }
+
+    /// GitHub-flavoured Markdown, with alignment markers.
+    public func markdown() -> String {
+        let escape = { (cell: String) in cell.replacingOccurrences(of: "|", with: "\\|") }
+        var lines = ["| " + headers.map(escape).joined(separator: " | ") + " |"]
+        lines.append("|" + alignments.map { $0 == .right ? "---:|" : "---|" }.joined())
+        for row in rows { lines.append("| " + row.map(escape).joined(separator: " | ") + " |") }
+        return lines.joined(separator: "\n")
+    }
+
+    private func pad(_ cell: String, to width: Int, _ alignment: Alignment) -> String {
+        let fill = String(repeating: " ", count: max(0, width - cell.count))
+        return alignment == .left ? cell + fill : fill + cell
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var copy = self
+        while copy.last == " " { copy.removeLast() }
+        return copy
+    }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Substring(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// 11328 → "11,328".
+public func groupedThousands<N: BinaryInteger>(_ value: N) -> String {
+    let digits = String(value.magnitude)
+    var out = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { out += "," }
+        out.append(digit)
+    }
+    return value < 0 ? "-" + out : out
+}
+
+/// A fraction as a percentage with two decimals.
+func percent(_ part: Int, of total: Int) -> String {
+    guard total > 0 else { return "0.00%" }
+    return fixed(Double(part) * 100 / Double(total), decimals: 2) + "%"
+}
+
+/// A number with exactly `decimals` digits after the point, without Foundation's locale.
+public func fixed(_ value: Double, decimals: Int) -> String {
+    guard value.isFinite else { return String(describing: value) }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = (abs(value) * scale).rounded()
+    var digits = String(format0(scaled))
+    if decimals > 0 {
+        while digits.count <= decimals { digits = "0" + digits }
+        digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -decimals))
+    }
+    return (value < 0 && scaled != 0 ? "-" : "") + digits
+}
+
+private func format0(_ integral: Double) -> String {
+    integral < 1e18 ? String(Int64(integral)) : String(describing: integral)
+}

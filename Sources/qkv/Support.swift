@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import QKVKit
+
+/// The checkpoint argument every command takes.
+struct CheckpointArgument: ParsableArguments {
+    @Argument(help: "A QKV file, a .safetensors file or a Hugging Face model folder.")
+    var path: String
+}
+
+/// Runs `body`; any failure becomes one line on stderr naming the file, and exit status 1.
+func reportingFailures(path: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as LocatedError {
+        fail(error.description)
+    } catch let error as QKVError {
+        fail("\(path): \(error)")
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+func fail(_ message: String) -> Never {
+    printError("qkv: error: \(message)")
+    exit(1)
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func printLine(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

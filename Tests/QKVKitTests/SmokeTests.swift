@@ -1,6 +1,0 @@
-import Testing
-@testable import QKVKit
-
-@Test func versionIsSet() {
-    #expect(!QKVKit.version.isEmpty)
-}

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+@testable import QKVKit
+
+/// The repository root, found from this file's location.
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func fixturePath(_ relative: String) -> String {
+    repositoryRoot.appendingPathComponent("fixtures").appendingPathComponent(relative).path
+}
+
+func loadJSON(_ path: String) throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+/// Writes bytes to a fresh temporary file and returns its path.
+func temporaryFile(_ bytes: [UInt8], name: String = "test.qkv") throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qkv-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let url = directory.appendingPathComponent(name)
+    try Data(bytes).write(to: url)
+    return url.path
+}
+
+/// The error a QKV file raises when opened, or nil if it opens.
+func openError(_ bytes: [UInt8]) throws -> QKVError? {
+    let path = try temporaryFile(bytes)
+    do {
+        _ = try QKVCheckpoint(path: path)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Golden attention JSON: scores[layer][head][query][key] and the token ids.
+struct GoldenAttention {
+    var ids: [Int]
+    var texts: [String]
+    var scores: [[[[Double]]]]
+
+    init(path: String) throws {
+        let root = try loadJSON(path) as! [String: Any]
+        let tokens = root["tokens"] as! [[String: Any]]
+        ids = tokens.map { ($0["id"] as! NSNumber).intValue }
+        texts = tokens.map { $0["text"] as! String }
+        scores = (root["layers"] as! [[String: Any]]).map { layer in
+            (layer["heads"] as! [[String: Any]]).map { head in
+                (head["scores"] as! [[NSNumber]]).map { row in row.map(\.doubleValue) }
+            }
+        }
+    }
+}
+
+/// Largest absolute difference between our attention and a golden, over every layer, head and cell.
+func maximumDifference(_ report: AttentionReport, _ golden: GoldenAttention) -> Double {
+    var worst = 0.0
+    for (layerIndex, layer) in report.layers.enumerated() {
+        for head in report.heads {
+            for query in 0..<layer.tokenCount {
+                for key in 0..<layer.tokenCount {
+                    let ours = Double(layer.score(head: head, query: query, key: key))
+                    worst = max(worst, abs(ours - golden.scores[layerIndex][head][query][key]))
+                }
+            }
+        }
+    }
+    return worst
+}
+
+/// Builds QKV v1 bytes field by field, so a test can break exactly one rule.
+struct QKVBytes {
+    var magic: [UInt8] = Array("QKVC".utf8)
+    var version: UInt32 = 1
+    var metaCount: UInt32?
+    var tensorCount: UInt32?
+    var headerBytes: UInt64?
+    var headerCRC: UInt32?
+    var reserved: UInt32 = 0
+    var metadata: [[UInt8]] = []
+    var tensors: [[UInt8]] = []
+    /// Bytes after the header block, before the data section (normally zero padding).
+    var padding: [UInt8]?
+    var data: [UInt8] = []
+
+    func bytes() -> [UInt8] {
+        let header = metadata.flatMap { $0 } + tensors.flatMap { $0 }
+        var file = magic
+        file.appendLE(version)
+        file.appendLE(metaCount ?? UInt32(metadata.count))
+        file.appendLE(tensorCount ?? UInt32(tensors.count))
+        file.appendLE(headerBytes ?? UInt64(header.count))
+        file.appendLE(headerCRC ?? CRC32.checksum(header))
+        file.appendLE(reserved)
+        file += header
+        if let padding { file += padding } else { file.padToMultiple(of: 64) }
+        return file + data
+    }
+
+    static func string(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.appendString(text)
+        return bytes
+    }
+
+    static func intEntry(_ key: String, _ value: Int64) -> [UInt8] {
+        var bytes = string(key)
+        bytes.append(1)
+        bytes.appendLE(UInt64(bitPattern: value))
+        return bytes
+    }
+
+    static func stringEntry(_ key: String, _ value: String) -> [UInt8] {
+        string(key) + [3] + string(value)
+    }
+
+    static func tensorEntry(
+        _ name: String, dtype: UInt8 = 0, encoding: UInt8 = 0, rank: UInt8? = nil, reserved: UInt8 = 0,
+        dims: [UInt64], offset: UInt64, stored: UInt64, crc: UInt32
+    ) -> [UInt8] {
+        var bytes = string(name)
+        bytes += [dtype, encoding, rank ?? UInt8(dims.count), reserved]
+        for dimension in dims { bytes.appendLE(dimension) }
+        bytes.appendLE(offset)
+        bytes.appendLE(stored)
+        bytes.appendLE(crc)
+        return bytes
+    }
+}
+
+/// A valid one-layer model as field lists: vocab 2, dim 2, one head, f32 raw.
+struct TinyModel {
+    static let metadata: [[UInt8]] = [
+        QKVBytes.stringEntry("qkv.architecture", "attention"), QKVBytes.intEntry("qkv.vocab_size", 2),
+        QKVBytes.intEntry("qkv.dim", 2), QKVBytes.intEntry("qkv.n_layers", 1), QKVBytes.intEntry("qkv.n_heads", 1),
+    ]
+    static let names = ["embed", "layers.0.wq", "layers.0.wk", "layers.0.wv"]
+    static let values: [Float] = [0.5, -0.25, 1, 0.75]
+    static var payload: [UInt8] {
+        var bytes: [UInt8] = []
+        for value in values { bytes.appendLE(value.bitPattern) }
+        return bytes
+    }
+
+    /// Four 16-byte tensors at offsets 0, 64, 128, 192.
+    static func file() -> QKVBytes {
+        var file = QKVBytes()
+        file.metadata = metadata
+        let crc = CRC32.checksum(payload)
+        file.tensors = names.enumerated().map { index, name in
+            QKVBytes.tensorEntry(name, dims: [2, 2], offset: UInt64(index * 64), stored: 16, crc: crc)
+        }
+        var data: [UInt8] = []
+        for index in names.indices {
+            data += payload
+            if index < names.count - 1 { data += [UInt8](repeating: 0, count: 48) }
+        }
+        file.data = data
+        return file
+    }
+}
