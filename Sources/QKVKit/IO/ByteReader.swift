@@ -51,8 +51,9 @@ public struct ByteReader {
         let start = cursor
         let length = try readLE(UInt32.self, field: field)
         guard Int(length) <= remaining else {
+            let available = remaining
             cursor = start
-            throw .countTooLarge(field: "\(field) length", count: UInt64(length), remainingBytes: remaining)
+            throw .countTooLarge(field: "\(field) length", count: UInt64(length), remainingBytes: available)
         }
         let body = try readBytes(Int(length), field: field)
         if let nul = body.firstIndex(of: 0) {
