@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "QKVKit", targets: ["QKVKit"]),
         .executable(name: "qkv", targets: ["qkv"]),
+        .executable(name: "qkv-matmul-bench", targets: ["qkv-matmul-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +26,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "qkv-fixtures", dependencies: ["QKVKit"]),
+        .executableTarget(name: "qkv-matmul-bench", dependencies: ["QKVKit"]),
         .testTarget(name: "QKVKitTests", dependencies: ["QKVKit"]),
     ]
 )

@@ -1,0 +1,307 @@
+import Foundation
+
+/// Float32 math kernels of the forward pass.
+///
+/// Every kernel works on raw row-major buffers with explicit sizes; the caller owns the memory,
+/// guarantees that each buffer holds the stated number of elements, and that an output buffer
+/// does not overlap an input unless the kernel is documented as in place.
+/// Sizes are trusted here (they come from validated model shapes); negative sizes trap.
+public enum Kernels {}
+
+// MARK: - Elementwise
+
+extension Kernels {
+    /// dst[count] += src[count]
+    public static func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+        precondition(count >= 0, "negative count")
+        var i = 0
+        while i + 16 <= count {
+            let d = UnsafeMutableRawPointer(dst + i), s = UnsafeRawPointer(src + i)
+            d.storeBytes(of: d.loadUnaligned(as: SIMD16<Float>.self) + s.loadUnaligned(as: SIMD16<Float>.self),
+                         as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            dst[i] += src[i]
+            i += 1
+        }
+    }
+
+    /// x[rows, cols] += bias[cols], broadcast over rows
+    public static func addRowVector(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, _ bias: UnsafePointer<Float>) {
+        precondition(rows >= 0 && cols >= 0, "negative size")
+        for r in 0..<rows {
+            addInPlace(x + r * cols, bias, count: cols)
+        }
+    }
+
+    /// x[count] *= factor
+    public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        precondition(count >= 0, "negative count")
+        var i = 0
+        let f = SIMD16<Float>(repeating: factor)
+        while i + 16 <= count {
+            let p = UnsafeMutableRawPointer(x + i)
+            p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) * f, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            x[i] *= factor
+            i += 1
+        }
+    }
+
+    /// x[count] = x ⊙ y[count], elementwise product in place
+    public static func multiplyInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+        precondition(count >= 0, "negative count")
+        var i = 0
+        while i + 16 <= count {
+            let p = UnsafeMutableRawPointer(x + i), q = UnsafeRawPointer(y + i)
+            p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) * q.loadUnaligned(as: SIMD16<Float>.self),
+                         as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            x[i] *= y[i]
+            i += 1
+        }
+    }
+
+    /// True when all of x[count] are finite (no NaN, no ±inf).
+    public static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        precondition(count >= 0, "negative count")
+        // x - x is 0 for finite x and NaN for NaN/±inf; NaN poisons the running sum.
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            acc += v - v
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count {
+            tail += x[i] - x[i]
+            i += 1
+        }
+        return (acc.sum() + tail) == 0
+    }
+}
+
+// MARK: - Activations
+
+extension Kernels {
+    /// x[count] = x * Φ(x) = 0.5 x (1 + erf(x/√2)), exact GELU (PyTorch `gelu`, BERT "gelu")
+    ///
+    /// Uses the C library `erff` per element (≤ 1 ulp), so results match float64 GELU to a few
+    /// float32 ulps; speed is secondary here because GELU runs once per MLP element.
+    public static func geluErf(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count >= 0, "negative count")
+        let invSqrt2 = Float(0.7071067811865476)
+        for i in 0..<count {
+            let v = x[i]
+            x[i] = 0.5 * v * (1 + erf(v * invSqrt2))
+        }
+    }
+
+    /// x[count] = 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))), GPT-2 "gelu_new"
+    ///
+    /// Evaluated in float32 in the same operation order as transformers' NewGELUActivation, with
+    /// the C library `tanhf` (≤ 1 ulp).
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count >= 0, "negative count")
+        let k = Float(0.7978845608028654)  // √(2/π)
+        let c = Float(0.044715)
+        for i in 0..<count {
+            let v = x[i]
+            x[i] = 0.5 * v * (1 + tanh(k * (v + c * (v * v * v))))
+        }
+    }
+
+    /// x[count] = x · sigmoid(x) = x / (1 + e^(−x)), SiLU (LLaMA MLP)
+    ///
+    /// For x → −∞, e^(−x) overflows to +inf and the result is −0, the correct limit.
+    public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count >= 0, "negative count")
+        for i in 0..<count {
+            let v = x[i]
+            x[i] = v / (1 + exp(-v))
+        }
+    }
+}
+
+// MARK: - Softmax
+
+extension Kernels {
+    /// x[rows, cols] = softmax over each row, in place; see `softmaxRows(_:rows:cols:causalOffset:)`
+    public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        softmaxRows(x, rows: rows, cols: cols, causalOffset: nil)
+    }
+
+    /// x[rows, cols] = softmax over each row, in place; with causalOffset c, row r only sees
+    /// columns 0...r+c and every later column gets probability exactly 0.
+    ///
+    /// The row maximum (over visible columns) is subtracted before `expf`, and the sum is
+    /// accumulated in float32 over 16 lanes. A row whose visible maximum is −inf (all masked by
+    /// the caller with −inf) or +inf, or that contains NaN, becomes NaN like PyTorch; the caller
+    /// checks finiteness. A row with no visible column (r + c < 0) becomes all zeros.
+    public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, causalOffset: Int?) {
+        precondition(rows >= 0 && cols >= 0, "negative size")
+        for r in 0..<rows {
+            let row = x + r * cols
+            var visible = cols
+            if let offset = causalOffset {
+                visible = max(0, min(cols, r + offset + 1))
+            }
+            softmaxRow(row, count: visible)
+            if visible < cols {
+                (row + visible).update(repeating: 0, count: cols - visible)
+            }
+        }
+    }
+
+    /// row[count] = softmax(row)
+    @inline(__always)
+    private static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        guard count > 0 else { return }
+        // NaN never wins `>`, but exp(NaN − m) then poisons the sum, so NaN rows stay NaN.
+        var m = -Float.infinity
+        for i in 0..<count where row[i] > m { m = row[i] }
+        for i in 0..<count { row[i] = exp(row[i] - m) }
+        scale(row, count: count, by: 1 / sum(row, count: count))
+    }
+
+    /// Σ x[count] in float32, 16 interleaved partial sums (a fixed order, better error than serial)
+    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        precondition(count >= 0, "negative count")
+        var lanes = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= count {
+            lanes += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count {
+            tail += x[i]
+            i += 1
+        }
+        return lanes.sum() + tail
+    }
+}
+
+// MARK: - Normalization
+
+extension Kernels {
+    /// out[rows, cols] = (x − mean) / √(var + eps) · gamma[cols] + beta[cols], PyTorch LayerNorm
+    /// over the last axis with biased variance; out may equal x (in place).
+    ///
+    /// Mean and variance are reduced in float64 (two passes), so they are exact to float32
+    /// rounding; the affine part is float32.
+    public static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                                 gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float,
+                                 into out: UnsafeMutablePointer<Float>) {
+        precondition(rows >= 0 && cols >= 0, "negative size")
+        guard cols > 0 else { return }
+        for r in 0..<rows {
+            let src = x + r * cols, dst = out + r * cols
+            var sum = 0.0
+            for i in 0..<cols { sum += Double(src[i]) }
+            let mean = sum / Double(cols)
+            var sq = 0.0
+            for i in 0..<cols {
+                let d = Double(src[i]) - mean
+                sq += d * d
+            }
+            let variance = Float(sq / Double(cols))
+            let rstd = 1 / (variance + eps).squareRoot()
+            let meanF = Float(mean)
+            for i in 0..<cols {
+                var v = (src[i] - meanF) * rstd
+                if let gamma { v *= gamma[i] }
+                if let beta { v += beta[i] }
+                dst[i] = v
+            }
+        }
+    }
+
+    /// out[rows, cols] = weight[cols] · (x / √(mean(x²) + eps)), LLaMA RMSNorm in float32;
+    /// out may equal x (in place).
+    ///
+    /// mean(x²) is reduced in float64 then rounded to float32 before adding eps, as the float32
+    /// PyTorch reference does up to its own summation error.
+    public static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
+                               weight: UnsafePointer<Float>?, eps: Float,
+                               into out: UnsafeMutablePointer<Float>) {
+        precondition(rows >= 0 && cols >= 0, "negative size")
+        guard cols > 0 else { return }
+        for r in 0..<rows {
+            let src = x + r * cols, dst = out + r * cols
+            var sq = 0.0
+            for i in 0..<cols {
+                let v = Double(src[i])
+                sq += v * v
+            }
+            let meanSquare = Float(sq / Double(cols))
+            let rinv = 1 / (meanSquare + eps).squareRoot()
+            for i in 0..<cols {
+                let v = src[i] * rinv
+                dst[i] = weight.map { $0[i] * v } ?? v
+            }
+        }
+    }
+}
+
+// MARK: - Rotary position embedding
+
+extension Kernels {
+    /// inv_freq[headDim/2] = 1 / theta^(2i/headDim) in float32, as transformers' default RoPE
+    /// (`1.0 / (base ** (arange(0, dim, 2).float() / dim))`).
+    public static func ropeInverseFrequencies(headDim: Int, theta: Float) -> [Float] {
+        precondition(headDim > 0 && headDim % 2 == 0, "headDim must be positive and even")
+        return (0..<(headDim / 2)).map { i in
+            let exponent = Float(2 * i) / Float(headDim)
+            return 1 / pow(theta, exponent)
+        }
+    }
+
+    /// q[rows, heads*headDim] rotated in place, row t at position startPosition + t,
+    /// Hugging Face rotate-half convention (dimension i pairs with i + headDim/2).
+    ///
+    /// The angle is float32 inv_freq[i] · Float(position) and cos/sin are the C library float32
+    /// functions, the same float32 steps as LlamaRotaryEmbedding with the default rope type.
+    /// out[i] = q[i]·cos − q[i+h]·sin and out[i+h] = q[i+h]·cos + q[i]·sin, h = headDim/2.
+    public static func applyRoPE(_ q: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
+                                 theta: Float, startPosition: Int = 0) {
+        precondition(rows >= 0 && heads >= 0 && startPosition >= 0, "negative size")
+        let invFreq = ropeInverseFrequencies(headDim: headDim, theta: theta)
+        applyRoPE(q, rows: rows, heads: heads, headDim: headDim, inverseFrequencies: invFreq,
+                  startPosition: startPosition)
+    }
+
+    /// q[rows, heads*headDim] rotated in place with precomputed inverseFrequencies[headDim/2]
+    public static func applyRoPE(_ q: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
+                                 inverseFrequencies invFreq: [Float], startPosition: Int = 0) {
+        precondition(rows >= 0 && heads >= 0 && startPosition >= 0, "negative size")
+        precondition(headDim > 0 && headDim % 2 == 0 && invFreq.count == headDim / 2, "bad headDim")
+        let half = headDim / 2
+        let stride = heads * headDim
+        var cosines = [Float](repeating: 0, count: half)
+        var sines = [Float](repeating: 0, count: half)
+        for t in 0..<rows {
+            let position = Float(startPosition + t)
+            for i in 0..<half {
+                let angle = invFreq[i] * position
+                cosines[i] = cos(angle)
+                sines[i] = sin(angle)
+            }
+            for h in 0..<heads {
+                let v = q + t * stride + h * headDim
+                for i in 0..<half {
+                    let a = v[i], b = v[i + half]
+                    let c = cosines[i], s = sines[i]
+                    v[i] = a * c + (-b) * s
+                    v[i + half] = b * c + a * s
+                }
+            }
+        }
+    }
+}
