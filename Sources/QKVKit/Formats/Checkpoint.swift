@@ -14,8 +14,11 @@ public protocol Checkpoint: AnyObject, Sendable {
     /// Text of each token id, when the checkpoint carries a vocabulary.
     var vocabulary: [String]? { get }
 
-    /// Decodes one tensor to Float32. With `verify`, checks its checksum first (where the format has one).
+    /// Decodes one tensor, named canonically (docs/FORMAT.md), to Float32. With `verify`, checks its
+    /// checksum first (where the format has one).
     func floats(_ name: String, verify: Bool) throws -> FloatTensor
+    /// Whether a tensor with this canonical name exists.
+    func hasTensor(_ name: String) -> Bool
     /// Decodes every tensor and reports each problem (checksum, non-finite values, padding).
     func verifyAll() -> [VerificationProblem]
 }
@@ -35,4 +38,5 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
 
 extension Checkpoint {
     public func tensorInfo(_ name: String) -> TensorInfo? { tensors.first { $0.name == name } }
+    public func hasTensor(_ name: String) -> Bool { tensorInfo(name) != nil }
 }

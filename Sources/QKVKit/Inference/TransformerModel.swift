@@ -59,7 +59,10 @@ extension ArchitectureDefinition {
 public enum ArchitectureRegistry {
     public static var definitions: [Architecture: any ArchitectureDefinition.Type] {
         [
-            .attention: AttentionOnlyModel.self
+            .attention: AttentionOnlyModel.self,
+            .bert: BERTModel.self,
+            .gpt2: GPT2Model.self,
+            .llama: LlamaModel.self,
         ]
     }
 

@@ -7,6 +7,17 @@ public enum Architecture: String, Sendable, CaseIterable, Codable {
     case llama
 }
 
+/// MLP nonlinearities, by their Hugging Face names.
+public enum Activation: String, Sendable, CaseIterable {
+    /// Exact: 0.5 x (1 + erf(x / sqrt 2)).
+    case gelu
+    /// The tanh approximation (GPT-2's NewGELUActivation).
+    case geluNew = "gelu_new"
+    case geluPytorchTanh = "gelu_pytorch_tanh"
+    case silu
+    case relu
+}
+
 /// The blueprint of a model: sizes and constants, no weights.
 public struct ModelConfig: Sendable, Equatable {
     public var architecture: Architecture
@@ -25,6 +36,13 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeTheta: Double?
     public var typeVocabSize: Int?
     public var tiedEmbeddings: Bool
+    /// The MLP nonlinearity (BERT gelu, GPT-2 gelu_new, LLaMA silu).
+    public var activation: Activation?
+    /// GPT-2 `scale_attn_weights`: false means scores are not divided by sqrt(head_dim).
+    public var scaleAttention = true
+    /// LLaMA `attention_bias` / `mlp_bias`.
+    public var attentionBias = false
+    public var mlpBias = false
 
     public init(
         architecture: Architecture, vocabSize: Int, dim: Int, layerCount: Int, headCount: Int,

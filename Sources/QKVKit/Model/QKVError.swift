@@ -45,6 +45,8 @@ public enum QKVError: Error, Equatable, Sendable {
     case missingTensor(String)
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
     case unsupportedTensorDType(tensor: String, dtype: String)
+    /// A `config.json` key that is missing, of the wrong type, or a value qkv does not support.
+    case invalidConfig(key: String, expected: String, found: String)
 
     // MARK: Tokens
     case emptyTokenList
@@ -136,6 +138,8 @@ extension QKVError: CustomStringConvertible {
             return "tensor \"\(name)\": required by the architecture, not found"
         case let .shapeMismatch(tensor, expected, found):
             return "tensor \"\(tensor)\": shape expected \(expected), found \(found)"
+        case let .invalidConfig(key, expected, found):
+            return "config.json \(key): expected \(expected), found \(found)"
         case let .unsupportedTensorDType(tensor, dtype):
             return "tensor \"\(tensor)\": dtype \(dtype) is not supported for weights (expected F32, F16 or BF16)"
         case .emptyTokenList:

@@ -36,6 +36,8 @@ public struct TensorInfo: Sendable, Equatable {
     public var crc32: UInt32?
     /// The file holding the payload (differs per shard of a sharded checkpoint).
     public var file: String
+    /// A float tensor that is state, not a parameter (GPT-2's stored causal mask, LLaMA's inv_freq).
+    public var isBuffer = false
 
     public init(
         name: String, dtype: DType, shape: [Int], encoding: TensorEncoding = .raw,
@@ -55,7 +57,7 @@ public struct TensorInfo: Sendable, Equatable {
     public var elementCount: Int { shape.reduce(1, *) }
     public var decodedBytes: Int { elementCount * dtype.byteSize }
     /// Float tensors are parameters; integer and boolean tensors are buffers.
-    public var isParameter: Bool { dtype.isWeightType || dtype == .f64 }
+    public var isParameter: Bool { !isBuffer && (dtype.isWeightType || dtype == .f64) }
 }
 
 /// Product of dimensions and byte size with overflow checks, for sizes read from a file.

@@ -35,7 +35,26 @@ public enum QKVConfig {
         config.normEpsilon = try metadata.double("qkv.norm_eps")
         config.ropeTheta = try metadata.double("qkv.rope_theta")
         config.typeVocabSize = try optional(metadata, "qkv.type_vocab_size")
-        config.tiedEmbeddings = (try metadata.int("qkv.tied_embeddings") ?? 0) != 0
+        config.tiedEmbeddings = try flag(metadata, "qkv.tied_embeddings") ?? false
+        config.scaleAttention = try flag(metadata, "qkv.scale_attention") ?? true
+        config.attentionBias = try flag(metadata, "qkv.attention_bias") ?? false
+        config.mlpBias = try flag(metadata, "qkv.mlp_bias") ?? false
+        if let name = try metadata.string("qkv.activation") {
+            guard let activation = Activation(rawValue: name) else {
+                throw .invalidMetadataValue(
+                    key: "qkv.activation", expected: Activation.allCases.map(\.rawValue).joined(separator: ", "), found: name)
+            }
+            config.activation = activation
+        }
+        if architecture != .attention {
+            // The real architectures need their full blueprint; converted files always carry it.
+            guard config.hiddenDim != nil else { throw .missingMetadata(key: "qkv.hidden_dim") }
+            guard config.maxSequenceLength != nil || architecture == .llama else { throw .missingMetadata(key: "qkv.max_seq_len") }
+            if architecture == .bert && config.typeVocabSize == nil { throw .missingMetadata(key: "qkv.type_vocab_size") }
+            if architecture == .llama && !config.headDim.isMultiple(of: 2) {
+                throw .invalidMetadataValue(key: "qkv.head_dim", expected: "an even number (RoPE)", found: String(config.headDim))
+            }
+        }
         if let tokens = try metadata.strings("tokenizer.tokens"), tokens.count != vocabSize {
             throw .invalidMetadataValue(
                 key: "tokenizer.tokens", expected: "\(vocabSize) entries (qkv.vocab_size)", found: "\(tokens.count) entries")
@@ -49,6 +68,12 @@ public enum QKVConfig {
     private static func required(_ metadata: Metadata, _ key: String) throws(QKVError) -> Int {
         guard let value = try optional(metadata, key) else { throw .missingMetadata(key: key) }
         return value
+    }
+
+    private static func flag(_ metadata: Metadata, _ key: String) throws(QKVError) -> Bool? {
+        guard let value = try metadata.int(key) else { return nil }
+        guard value == 0 || value == 1 else { throw .invalidMetadataValue(key: key, expected: "0 or 1", found: String(value)) }
+        return value == 1
     }
 
     private static func optional(_ metadata: Metadata, _ key: String) throws(QKVError) -> Int? {

@@ -1,0 +1,58 @@
+/// Scratch memory for one forward pass: a Float buffer freed when the pass ends.
+final class ScratchBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(_ count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// Reads weights by canonical name, checking checksums unless asked not to.
+struct WeightLoader {
+    let checkpoint: any Checkpoint
+    let verify: Bool
+
+    func callAsFunction(_ name: String) throws -> FloatTensor {
+        try checkpoint.floats(name, verify: verify)
+    }
+
+    /// A tensor the architecture can do without (a bias that some checkpoints omit).
+    func optional(_ name: String) throws -> FloatTensor? {
+        checkpoint.hasTensor(name) ? try checkpoint.floats(name, verify: verify) : nil
+    }
+}
+
+/// Copies one layer's probabilities [heads, T, T] out of scratch, refusing NaN or infinity.
+func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int) throws(QKVError) -> LayerAttention {
+    var result: [[Float]] = []
+    for head in 0..<heads {
+        let matrix = UnsafeBufferPointer(start: probabilities + head * t * t, count: t * t)
+        guard matrix.allSatisfy({ $0.isFinite }) else { throw .nonFiniteAttention(layer: layer, head: head) }
+        result.append(Array(matrix))
+    }
+    return LayerAttention(layer: layer, tokenCount: t, heads: result)
+}
+
+/// Adds embedding rows: x[p] += table[ids[p]]. Shape: table [rows, dim], x [T, dim].
+func addEmbeddingRows(_ table: FloatTensor, ids: [Int], dim: Int, into x: UnsafeMutablePointer<Float>) {
+    table.withUnsafeBufferPointer { rows in
+        for (p, id) in ids.enumerated() {
+            Kernels.addInPlace(x + p * dim, rows.baseAddress! + id * dim, count: dim)
+        }
+    }
+}
+
+/// Applies the MLP nonlinearity in place over `count` values.
+func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
+    switch activation {
+    case .gelu: Kernels.geluErf(x, count: count)
+    case .geluNew, .geluPytorchTanh: Kernels.geluTanh(x, count: count)
+    case .silu: Kernels.silu(x, count: count)
+    case .relu: for i in 0..<count { x[i] = max(x[i], 0) }
+    }
+}
