@@ -28,8 +28,8 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+func printError(_ text: String, terminator: String = "\n") {
+    FileHandle.standardError.write(Data((text + terminator).utf8))
 }
 
 func printLine(_ text: String) {

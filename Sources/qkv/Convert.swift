@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import QKVKit
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write any readable checkpoint as a QKV v1 file.",
+        discussion: """
+            Tensors get canonical names (docs/FORMAT.md), the config becomes qkv.* metadata and the \
+            vocabulary tokenizer.tokens. Integer buffers such as position_ids are not parameters and are left out.
+            """)
+
+    enum Encoding: String, ExpressibleByArgument, CaseIterable { case raw, zlib, shuffle }
+    enum Wrap: String, ExpressibleByArgument, CaseIterable { case zlib, gzip }
+    enum StoredType: String, ExpressibleByArgument, CaseIterable { case f32, f16, bf16 }
+
+    @OptionGroup var checkpoint: CheckpointArgument
+    @Option(name: .shortAndLong, help: "The QKV file to write.") var output: String
+    @Option(help: "Element type of the stored weights.") var dtype: StoredType = .f32
+    @Option(help: "Per-tensor encoding.") var encoding: Encoding = .raw
+    @Option(help: "Wrap the whole file in a zlib or gzip stream.") var wrap: Wrap?
+
+    func run() throws {
+        try reportingFailures(path: checkpoint.path) {
+            let source = try CheckpointLoader.open(path: checkpoint.path)
+            let converter = QKVConverter(
+                dtype: DType(rawValue: dtype.rawValue)!,
+                encoding: encoding == .raw ? .raw : encoding == .zlib ? .zlib : .shuffleZlib,
+                wrap: wrap.map { $0 == .zlib ? DeflateContainer.zlib : .gzip })
+            let progress = Progress(label: "converting")
+            let (bytes, summary) = try converter.convert(source) { done, total in progress.update(done, of: total) }
+            progress.finish()
+            let temporary = output + ".partial"
+            do {
+                try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+                _ = try? FileManager.default.removeItem(atPath: output)
+                try FileManager.default.moveItem(atPath: temporary, toPath: output)
+            } catch {
+                try? FileManager.default.removeItem(atPath: temporary)
+                fail("\(output): cannot write: \(error.localizedDescription)")
+            }
+            var line = "wrote \(output): \(summary.tensorCount) tensors, \(groupedThousands(summary.parameters)) parameters, "
+                + "\(groupedThousands(summary.bytes)) bytes"
+            if !summary.skippedBuffers.isEmpty { line += " (left out buffers: \(summary.skippedBuffers.joined(separator: ", ")))" }
+            printLine(line)
+        }
+    }
+}
+
+/// A one-line progress indicator on stderr, shown only after the work has taken a moment.
+final class Progress {
+    private let label: String
+    private let start = Date()
+    private var shown = false
+
+    init(label: String) { self.label = label }
+
+    func update(_ done: Int, of total: Int) {
+        guard Date().timeIntervalSince(start) > 0.5 else { return }
+        shown = true
+        let percent = total > 0 ? done * 100 / total : 100
+        let end = isatty(STDERR_FILENO) != 0 ? "\r" : "\n"
+        printError("\(label): \(done)/\(total) tensors (\(percent)%)", terminator: end)
+    }
+
+    func finish() {
+        if shown && isatty(STDERR_FILENO) != 0 { printError("") }
+    }
+}
