@@ -17,6 +17,8 @@ Writes fixtures/tokenizers/:
   bpe-*/              byte-level and character BPE tokenizers trained here on a small corpus
   goldens.json        for every tokenizer and sentence: the ids and token strings produced by
                       the Python `tokenizers` library (and checked against `transformers`)
+  unicode_classes.json  how `tokenizers` classifies every code point (controls, whitespace,
+                      punctuation, marks, NFD, lowercase, GPT-2 letter/number/space)
 
 Every id comes from the Python libraries; nothing is copied from the Swift implementation.
 """
@@ -344,6 +346,73 @@ def report_legacy_differences(folder, cases):
             print(f"  note: slow BertTokenizer differs on {case['text']!r}: {ids} vs {case['ids']}")
 
 
+def ranges(code_points):
+    """Sorted code points as inclusive [first, last] runs."""
+    runs = []
+    for cp in code_points:
+        if runs and runs[-1][1] == cp - 1:
+            runs[-1][1] = cp
+        else:
+            runs.append([cp, cp])
+    return runs
+
+
+def probe_unicode_classes():
+    """How the Rust `tokenizers` classifies every code point, observed through its Python API.
+
+    Its tables come from several crates of different Unicode versions (unicode_categories is
+    old), so the Swift side checks its own predicates against these observations, not against
+    a Unicode database. Mappings list only the code points a step changes.
+    """
+    clean = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False,
+                                       lowercase=False)
+    strip = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True,
+                                       lowercase=False)
+    nfd = normalizers.NFD()
+    lower = normalizers.Lowercase()
+    marks = normalizers.StripAccents()
+    bert_split = pre_tokenizers.BertPreTokenizer()
+    gpt2_split = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    found = {key: [] for key in ["clean_removed", "clean_whitespace", "bert_whitespace", "bert_punctuation",
+                                 "strip_accents_removed", "gpt2_letter", "gpt2_number", "gpt2_whitespace"]}
+    mappings = {"bert_strip_accents": {}, "nfd": {}, "lowercase": {}}
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue  # not representable in a Rust string
+        c = chr(cp)
+        cleaned = clean.normalize_str("a" + c + "b")
+        if cleaned == "ab":
+            found["clean_removed"].append(cp)
+        elif cleaned == "a b":
+            found["clean_whitespace"].append(cp)
+        pieces = [p for p, _ in bert_split.pre_tokenize_str("a" + c + "b")]
+        if pieces == ["a", "b"]:
+            found["bert_whitespace"].append(cp)
+        elif pieces == ["a", c, "b"]:
+            found["bert_punctuation"].append(cp)
+        if marks.normalize_str(c) == "":
+            found["strip_accents_removed"].append(cp)
+        if len(gpt2_split.pre_tokenize_str("a" + c)) == 1:
+            found["gpt2_letter"].append(cp)
+        elif len(gpt2_split.pre_tokenize_str("1" + c)) == 1:
+            found["gpt2_number"].append(cp)
+        elif len(gpt2_split.pre_tokenize_str("!" + c)) == 2:
+            found["gpt2_whitespace"].append(cp)
+        if 0xAC00 <= cp <= 0xD7A3 and cp % 97 != 0:
+            continue  # Hangul syllables decompose algorithmically; a sample keeps the file small
+        for key, normalizer in [("bert_strip_accents", strip), ("nfd", nfd), ("lowercase", lower)]:
+            out = normalizer.normalize_str(c)
+            if out != c:
+                mappings[key][str(cp)] = out
+    result = {key: ranges(value) for key, value in found.items()}
+    result.update(mappings)
+    with open(os.path.join(OUT, "unicode_classes.json"), "w") as f:
+        json.dump({"generator": "scripts/make_tokenizer_goldens.py",
+                   "tokenizers_version": tokenizers.__version__, **result}, f, ensure_ascii=True)
+        f.write("\n")
+    print("unicode classes: " + ", ".join(f"{k} {len(v)}" for k, v in result.items()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minilm", default=os.environ.get("QKV_MINILM_DIR"),
@@ -363,6 +432,7 @@ def main():
     small_vocab = build_wordpiece_variants(minilm_vocab)
     build_vocab_txt(minilm_dir, small_vocab)
     build_bpe_variants()
+    probe_unicode_classes()
 
     goldens = {
         "generator": "scripts/make_tokenizer_goldens.py",

@@ -105,6 +105,132 @@ struct TokenizerGoldenTests {
     }
 }
 
+/// How Rust `tokenizers` classifies every code point (see `probe_unicode_classes` in the script).
+private struct UnicodeClasses: Decodable {
+    let cleanRemoved: [[UInt32]]
+    let cleanWhitespace: [[UInt32]]
+    let bertWhitespace: [[UInt32]]
+    let bertPunctuation: [[UInt32]]
+    let stripAccentsRemoved: [[UInt32]]
+    let gpt2Letter: [[UInt32]]
+    let gpt2Number: [[UInt32]]
+    let gpt2Whitespace: [[UInt32]]
+    let bertStripAccents: [String: String]
+    let nfd: [String: String]
+    let lowercase: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case cleanRemoved = "clean_removed", cleanWhitespace = "clean_whitespace"
+        case bertWhitespace = "bert_whitespace", bertPunctuation = "bert_punctuation"
+        case stripAccentsRemoved = "strip_accents_removed"
+        case gpt2Letter = "gpt2_letter", gpt2Number = "gpt2_number", gpt2Whitespace = "gpt2_whitespace"
+        case bertStripAccents = "bert_strip_accents", nfd, lowercase
+    }
+
+    static func set(_ runs: [[UInt32]]) -> Set<UInt32> {
+        var result = Set<UInt32>()
+        for run in runs where run.count == 2 { result.formUnion(run[0]...run[1]) }
+        return result
+    }
+}
+
+@Suite("Unicode classes equal those of Rust tokenizers for every code point")
+struct TokenizerUnicodeTests {
+    private static let classes: Result<UnicodeClasses, any Error> = Result {
+        let data = try Data(contentsOf: tokenizerFixtures.appendingPathComponent("unicode_classes.json"))
+        return try JSONDecoder().decode(UnicodeClasses.self, from: data)
+    }
+
+    /// Planes 4–13 hold no characters (checked below), so every class is false there on both sides.
+    private static let emptyPlanes: Range<UInt32> = 0x40000..<0xE0000
+
+    private static let allScalars: [Unicode.Scalar] = (0..<0x110000).compactMap { value in
+        emptyPlanes.contains(UInt32(value)) ? nil : Unicode.Scalar(UInt32(value))
+    }
+
+    @Test("the skipped planes are unassigned")
+    func skippedPlanesAreEmpty() {
+        #expect(Self.emptyPlanes.allSatisfy { Unicode.Scalar($0)!.properties.generalCategory == .unassigned })
+    }
+
+    /// Records up to ten differing code points of one class.
+    private func compare(_ name: String, expected: Set<UInt32>, actual: (Unicode.Scalar) -> Bool) {
+        var differing: [String] = []
+        for scalar in Self.allScalars where actual(scalar) != expected.contains(scalar.value) {
+            differing.append("U+\(String(scalar.value, radix: 16, uppercase: true))")
+        }
+        #expect(differing.count == 0, "\(name) differs at \(differing.prefix(10))")
+    }
+
+    private func compareMapping(_ name: String, expected: [String: String], steps: [NormalizerStep]) {
+        let normalizer = TextNormalizer(steps: steps)
+        var differing: [String] = []
+        for scalar in Self.allScalars {
+            // The generator samples Hangul syllables (algorithmic decomposition) every 97th.
+            if (0xAC00...0xD7A3).contains(scalar.value) && scalar.value % 97 != 0 { continue }
+            let out = normalizer.normalize([scalar])
+            let reference = expected[String(scalar.value)].map { Array($0.unicodeScalars) } ?? [scalar]
+            if out != reference {
+                differing.append("U+\(String(scalar.value, radix: 16, uppercase: true))")
+            }
+        }
+        #expect(differing.count == 0, "\(name) differs at \(differing.prefix(10))")
+    }
+
+    @Test("BERT text cleaning, whitespace and punctuation")
+    func bertClasses() throws {
+        let classes = try Self.classes.get()
+        let clean = TextNormalizer(steps: [.cleanText])
+        compare("clean_removed", expected: UnicodeClasses.set(classes.cleanRemoved)) {
+            clean.normalize(["a", $0, "b"]) == ["a", "b"]
+        }
+        compare("clean_whitespace", expected: UnicodeClasses.set(classes.cleanWhitespace)) {
+            clean.normalize(["a", $0, "b"]) == ["a", " ", "b"]
+        }
+        func bertWords(_ scalar: Unicode.Scalar) -> [[Unicode.Scalar]] {
+            var words: [[Unicode.Scalar]] = []
+            PreTokenizer.bert.split(["a", scalar, "b"], into: &words)
+            return words
+        }
+        compare("bert_whitespace", expected: UnicodeClasses.set(classes.bertWhitespace)) {
+            bertWords($0) == [["a"], ["b"]]
+        }
+        compare("bert_punctuation", expected: UnicodeClasses.set(classes.bertPunctuation)) {
+            bertWords($0) == [["a"], [$0], ["b"]]
+        }
+    }
+
+    @Test("GPT-2 letters, numbers and whitespace")
+    func gpt2Classes() throws {
+        let classes = try Self.classes.get()
+        func pieces(_ first: Unicode.Scalar, _ scalar: Unicode.Scalar) -> Int {
+            var count = 0
+            GPT2Splitter.split([first, scalar]) { _ in count += 1 }
+            return count
+        }
+        compare("gpt2_letter", expected: UnicodeClasses.set(classes.gpt2Letter)) { pieces("a", $0) == 1 }
+        compare("gpt2_number", expected: UnicodeClasses.set(classes.gpt2Number)) {
+            pieces("a", $0) == 2 && pieces("1", $0) == 1
+        }
+        compare("gpt2_whitespace", expected: UnicodeClasses.set(classes.gpt2Whitespace)) {
+            pieces("a", $0) == 2 && pieces("1", $0) == 2 && pieces("!", $0) == 2
+        }
+    }
+
+    @Test("NFD, accent stripping and lowercase mappings")
+    func mappings() throws {
+        let classes = try Self.classes.get()
+        compareMapping("nfd", expected: classes.nfd, steps: [.decompose])
+        compareMapping("bert_strip_accents", expected: classes.bertStripAccents,
+                       steps: [.decompose, .stripNonspacingMarks])
+        compareMapping("lowercase", expected: classes.lowercase, steps: [.lowercase])
+        let stripMarks = TextNormalizer(steps: [.stripMarks])
+        compare("strip_accents_removed", expected: UnicodeClasses.set(classes.stripAccentsRemoved)) {
+            stripMarks.normalize([$0]).isEmpty
+        }
+    }
+}
+
 @Suite("Tokenizer building blocks")
 struct TokenizerUnitTests {
     @Test("byte-to-unicode table is GPT-2's")

@@ -95,11 +95,12 @@ enum GPT2Splitter {
         }
         let properties = scalar.properties
         if properties.isWhitespace { return .space }
+        // Oniguruma's tables stop at Unicode 16.0; later letters and digits are "other" to it.
         switch properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
-            return .letter
+            return TokenizerCharacterClass.existed(scalar, in: TokenizerCharacterClass.regexVersion) ? .letter : .other
         case .decimalNumber, .letterNumber, .otherNumber:
-            return .number
+            return TokenizerCharacterClass.existed(scalar, in: TokenizerCharacterClass.regexVersion) ? .number : .other
         default:
             return .other
         }

@@ -1,7 +1,26 @@
 import Foundation
 
 /// Character classes as the Hugging Face `tokenizers` normalizers and pre-tokenizers define them.
+///
+/// `tokenizers` takes general categories from crates with old Unicode tables: controls,
+/// punctuation and nonspacing marks from `unicode_categories` (Unicode 8.0), combining marks and
+/// decompositions from `unicode-normalization-alignments` (9.0), letters and numbers from
+/// Oniguruma (16.0). A character assigned later is unassigned (Cn) to them, so each test here
+/// also asks whether the character existed in that version, and a few characters whose category
+/// changed since are listed explicitly. `fixtures/tokenizers/unicode_classes.json` records what
+/// `tokenizers` does for every code point and the tests compare all of them.
 enum TokenizerCharacterClass {
+    typealias Version = (major: Int, minor: Int)
+    static let categoriesVersion: Version = (8, 0)
+    static let normalizationVersion: Version = (9, 0)
+    static let regexVersion: Version = (16, 0)
+
+    /// Whether `scalar` was assigned in Unicode `version` or earlier.
+    static func existed(_ scalar: Unicode.Scalar, in version: Version) -> Bool {
+        guard let age = scalar.properties.age else { return false }
+        return age.major < version.major || (age.major == version.major && age.minor <= version.minor)
+    }
+
     /// BERT whitespace: tab, newline, carriage return, or the Unicode `White_Space` property.
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         scalar.properties.isWhitespace
@@ -15,7 +34,7 @@ enum TokenizerCharacterClass {
         default: break
         }
         switch scalar.properties.generalCategory {
-        case .control, .format, .privateUse, .surrogate: return true
+        case .control, .format, .privateUse, .surrogate: return existed(scalar, in: categoriesVersion)
         default: return false
         }
     }
@@ -37,26 +56,45 @@ enum TokenizerCharacterClass {
         switch scalar.value {
         case 33...47, 58...64, 91...96, 123...126: return true
         case 0..<128: return false
+        // Punctuation in Unicode 8.0, since recategorized (Mn, So).
+        case 0x111C9, 0x166D: return true
         default: break
         }
         switch scalar.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:
-            return true
+            return existed(scalar, in: categoriesVersion)
         default:
             return false
         }
     }
 
+    /// Nonspacing mark (Mn) as `BertNormalizer` strips it.
     static func isNonspacingMark(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.generalCategory == .nonspacingMark
+        switch scalar.value {
+        case 0x1734, 0x1171E: return true  // Mn in Unicode 8.0, Mc now
+        case 0x1885, 0x1886, 0xA9BD, 0x111C9: return false  // not Mn in Unicode 8.0
+        default: break
+        }
+        return scalar.properties.generalCategory == .nonspacingMark && existed(scalar, in: categoriesVersion)
     }
 
+    /// Any mark (Mn, Mc, Me) as the `StripAccents` normalizer strips it.
     static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x1CF2, 0x1CF3: return true  // Mc in Unicode 9.0, Lo now
+        case 0x111C9: return false  // Po in Unicode 9.0
+        default: break
+        }
         switch scalar.properties.generalCategory {
-        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        case .nonspacingMark, .spacingMark, .enclosingMark: return existed(scalar, in: normalizationVersion)
         default: return false
         }
+    }
+
+    /// Whether canonical decomposition may touch `scalar` (it existed for the NFD tables).
+    static func isDecomposable(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII || existed(scalar, in: normalizationVersion)
     }
 
     /// `\w` of the Rust `regex` crate: Alphabetic, marks, decimal digits, connector punctuation,
@@ -135,9 +173,19 @@ struct TextNormalizer: Equatable, Sendable {
         case .decompose:
             // ASCII has no decompositions; skip the Foundation round trip for it.
             if text.allSatisfy({ $0.isASCII }) { return text }
-            var string = String.UnicodeScalarView()
-            string.append(contentsOf: text)
-            out.append(contentsOf: String(string).decomposedStringWithCanonicalMapping.unicodeScalars)
+            // Characters newer than the tables of `tokenizers` pass through undecomposed.
+            var start = 0
+            while start < text.count {
+                var end = start
+                while end < text.count && TokenizerCharacterClass.isDecomposable(text[end]) { end += 1 }
+                if end > start {
+                    var run = String.UnicodeScalarView()
+                    run.append(contentsOf: text[start..<end])
+                    out.append(contentsOf: String(run).decomposedStringWithCanonicalMapping.unicodeScalars)
+                }
+                if end < text.count { out.append(text[end]) }
+                start = end + 1
+            }
         case .stripNonspacingMarks:
             out = text.filter { !TokenizerCharacterClass.isNonspacingMark($0) }
         case .stripMarks:
