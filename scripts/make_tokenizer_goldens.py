@@ -119,7 +119,7 @@ def random_strings(count=150, seed=1234):
 
 RANDOM = random_strings()
 
-TRAINING_TEXT = [
+PROSE = [
     LONG_PARAGRAPH,
     "The dominant sequence transduction models are based on complex recurrent or convolutional neural networks.",
     "We propose a new simple network architecture based solely on attention mechanisms.",
@@ -129,7 +129,8 @@ TRAINING_TEXT = [
     "Numbers like 2024, 3.14159 and 1,000,000 appear in text; so do prices such as $100 and 50%.",
     "Café, naïve, résumé and façade are English words borrowed from French.",
     "def attention(query, key, value):\n    scores = query @ key.T / math.sqrt(d)\n    return softmax(scores) @ value",
-] * 3 + SENTENCES
+] * 3
+TRAINING_TEXT = PROSE + SENTENCES
 
 
 def extract_minilm(path):
@@ -254,7 +255,10 @@ def build_bpe_variants():
                                   special_tokens=[AddedToken("<|endoftext|>", special=True, normalized=True)])
     gpt2.train_from_iterator(TRAINING_TEXT, trainer)
     gpt2.post_processor = processors.ByteLevel(trim_offsets=False)
-    save(gpt2, "bpe-byte-level")
+    path = save(gpt2, "bpe-byte-level")
+    # Lets transformers' AutoTokenizer (GPT2Tokenizer) load the folder for the cross-check.
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump({"tokenizer_class": "GPT2Tokenizer", "add_bos_token": False}, f)
 
     # Same model with a leading space, legacy "a b" merges, a RoBERTa-like template and added
     # tokens that strip whitespace or must stand alone.
@@ -272,15 +276,16 @@ def build_bpe_variants():
         special_tokens=[("<s>", roberta.token_to_id("<s>")), ("</s>", roberta.token_to_id("</s>"))])
     save(roberta, "bpe-prefix-space")
 
-    # Character BPE with a continuation prefix, an end-of-word suffix and a small alphabet so
-    # unknown characters occur (fused into one <unk>).
+    # Character BPE with a continuation prefix and an end-of-word suffix, trained on English
+    # prose only so that other characters are unknown (fused into one <unk>). limit_alphabet
+    # would break frequency ties by hash order and make the output change between runs.
     chars = Tokenizer(models.BPE(unk_token="<unk>", continuing_subword_prefix="##", end_of_word_suffix="</w>",
                                  fuse_unk=True))
     chars.normalizer = normalizers.BertNormalizer(lowercase=True)
     chars.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<unk>"], limit_alphabet=40, show_progress=False,
+    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<unk>"], show_progress=False,
                                   continuing_subword_prefix="##", end_of_word_suffix="</w>")
-    chars.train_from_iterator(TRAINING_TEXT, trainer)
+    chars.train_from_iterator(PROSE, trainer)
     save(chars, "bpe-chars")
 
     # Byte fallback (<0xNN> tokens in the model vocabulary) and ignore_merges, as LLaMA-style
@@ -449,7 +454,7 @@ def main():
             tokenizer = Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
             cases = encode_all(tokenizer)
             reference = f"tokenizers {tokenizers.__version__} Tokenizer.from_file, no padding or truncation"
-            if folder == "minilm":
+            if folder in ("minilm", "bpe-byte-level"):
                 check_against_transformers(path, cases)
                 reference += f"; equal to transformers {transformers.__version__} AutoTokenizer"
         else:
