@@ -336,6 +336,47 @@ struct TokenizerErrorTests {
         #expect(throws: TokenizerError.unencodable(piece: "c")) { try tokenizer.encode("abc") }
     }
 
+    @Test("post-processors: Roberta pair, Sequence nesting, template with several ids")
+    func postProcessors() throws {
+        func encode(_ processor: String) throws -> [Int] {
+            let json = #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "<s>": 3, "</s>": 4}, "merges": ["a b"]}, "post_processor": \#(processor)}"#
+            return try #require(try load(["tokenizer.json": json])).encode("ab")
+        }
+        #expect(try encode(#"{"type": "RobertaProcessing", "sep": ["</s>", 4], "cls": ["<s>", 3]}"#) == [3, 2, 4])
+        #expect(try encode(#"{"type": "BertProcessing", "sep": ["</s>", 4], "cls": ["<s>", 3]}"#) == [3, 2, 4])
+        #expect(try encode(#"{"type": "ByteLevel"}"#) == [2])
+        let inner = #"{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}, {"SpecialToken": {"id": "pair"}}], "special_tokens": {"<s>": {"ids": [3]}, "pair": {"ids": [4, 4]}}}"#
+        #expect(try encode(inner) == [3, 2, 4, 4])
+        let outer = #"{"type": "RobertaProcessing", "sep": ["b", 1], "cls": ["a", 0]}"#
+        #expect(try encode(#"{"type": "Sequence", "processors": [{"type": "ByteLevel"}, \#(inner), \#(outer)]}"#)
+            == [0, 3, 2, 4, 4, 1])
+    }
+
+    @Test("tokenizer.json wins over vocab.txt; unreadable files are reported")
+    func fileChoiceAndReadErrors() throws {
+        let both = try #require(try load([
+            "tokenizer.json": #"{"model": \#(Self.bpeModel)}"#,
+            "vocab.txt": "[UNK]\n[CLS]\n[SEP]\nab\n",
+        ]))
+        #expect(try both.encode("ab") == [2])
+        let vocabOnly = try #require(try load(["vocab.txt": "[UNK]\r\n[CLS]\r[SEP]\nab"]))
+        #expect(try vocabOnly.encode("AB abc") == [1, 3, 0, 2])
+        #expect(throws: TokenizerError.invalidUTF8(file: "vocab.txt", offset: 6)) {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qkv-utf8-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try Data(Array("[UNK]\n".utf8) + [0xC3, 0x28]).write(to: folder.appendingPathComponent("vocab.txt"))
+            _ = try TokenizerLoader.load(folder: folder)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("qkv-dir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("tokenizer.json"),
+                                                withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(throws: TokenizerError.unreadableFile(file: "tokenizer.json", reason: "not a regular file")) {
+            _ = try TokenizerLoader.load(folder: folder)
+        }
+    }
+
     @Test("unsupported components name the field and point to --tokens")
     func unsupportedComponents() throws {
         expectError(.unsupported(file: "tokenizer.json", field: "model.type", found: "\"Unigram\"",
