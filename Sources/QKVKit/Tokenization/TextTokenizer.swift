@@ -29,8 +29,6 @@ public enum TokenizerError: Error, Equatable, Sendable {
     case unsupported(file: String, field: String, found: String, supported: String)
     /// A token the configuration relies on (unk, a merge part, a special token) is not in the vocabulary.
     case tokenNotInVocabulary(file: String, field: String, token: String)
-    /// Two entries claim the same id or the same content where the format forbids it.
-    case duplicateEntry(file: String, field: String, entry: String)
     /// A piece of input has no vocabulary entry and the tokenizer defines no unknown token.
     case unencodable(piece: String)
 }
@@ -55,8 +53,6 @@ extension TokenizerError: CustomStringConvertible {
                 + "pass the token ids with --tokens instead"
         case let .tokenNotInVocabulary(file, field, token):
             return "\(file): \(field): token \(quoted(token)) is not in the vocabulary"
-        case let .duplicateEntry(file, field, entry):
-            return "\(file): \(field): duplicate entry \(quoted(entry))"
         case let .unencodable(piece):
             return "text piece \(quoted(piece)) has no vocabulary entry and the tokenizer has no unknown token; "
                 + "pass the token ids with --tokens instead"
