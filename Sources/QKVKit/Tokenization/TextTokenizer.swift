@@ -1,0 +1,82 @@
+/// Turns text into the token ids a checkpoint was trained on, the way Hugging Face
+/// `tokenizers` does for the same `tokenizer.json` (or BERT `vocab.txt`).
+public protocol TextTokenizer: Sendable {
+    /// Ids for `text`, including the special tokens the tokenizer's post-processor adds
+    /// (BERT: `[CLS] … [SEP]`; GPT-2: none).
+    func encode(_ text: String) throws -> [Int]
+
+    /// The vocabulary string of `id` as `convert_ids_to_tokens` shows it (`"##ing"`, `"Ġworld"`),
+    /// or `"<id N>"` for an id the vocabulary does not define.
+    func tokenText(_ id: Int) -> String
+
+    /// One more than the largest id the tokenizer defines: every id `encode` returns is below it.
+    var vocabularySize: Int { get }
+}
+
+/// Every way loading or running a tokenizer can fail. Each case names the file and field and
+/// says what was expected and what was found.
+public enum TokenizerError: Error, Equatable, Sendable {
+    /// The file exists but could not be read.
+    case unreadableFile(file: String, reason: String)
+    /// The file is not well-formed JSON; `offset` is the byte where parsing stopped.
+    case malformedJSON(file: String, offset: Int, reason: String)
+    /// The file is not valid UTF-8; `offset` is the first bad byte.
+    case invalidUTF8(file: String, offset: Int)
+    case missingField(file: String, field: String)
+    case wrongType(file: String, field: String, expected: String, found: String)
+    case invalidValue(file: String, field: String, expected: String, found: String)
+    /// A tokenizer component qkv does not implement; the user should pass `--tokens` instead.
+    case unsupported(file: String, field: String, found: String, supported: String)
+    /// A token the configuration relies on (unk, a merge part, a special token) is not in the vocabulary.
+    case tokenNotInVocabulary(file: String, field: String, token: String)
+    /// A piece of input has no vocabulary entry and the tokenizer defines no unknown token.
+    case unencodable(piece: String)
+}
+
+extension TokenizerError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .unreadableFile(file, reason):
+            return "\(file): cannot read: \(reason)"
+        case let .malformedJSON(file, offset, reason):
+            return "\(file): malformed JSON at byte \(offset): \(reason)"
+        case let .invalidUTF8(file, offset):
+            return "\(file): invalid UTF-8 at byte \(offset)"
+        case let .missingField(file, field):
+            return "\(file): missing field \(field)"
+        case let .wrongType(file, field, expected, found):
+            return "\(file): \(field): expected \(expected), found \(found)"
+        case let .invalidValue(file, field, expected, found):
+            return "\(file): \(field): expected \(expected), found \(found)"
+        case let .unsupported(file, field, found, supported):
+            return "\(file): \(field) \(found) is not supported (supported: \(supported)); "
+                + "pass the token ids with --tokens instead"
+        case let .tokenNotInVocabulary(file, field, token):
+            return "\(file): \(field): token \(quoted(token)) is not in the vocabulary"
+        case let .unencodable(piece):
+            return "text piece \(quoted(piece)) has no vocabulary entry and the tokenizer has no unknown token; "
+                + "pass the token ids with --tokens instead"
+        }
+    }
+}
+
+/// Quotes a token for an error message, escaping controls so the message stays on one line.
+private func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
