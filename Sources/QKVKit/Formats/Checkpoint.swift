@@ -21,6 +21,10 @@ public protocol Checkpoint: AnyObject, Sendable {
     func hasTensor(_ name: String) -> Bool
     /// Decodes every tensor and reports each problem (checksum, non-finite values, padding).
     func verifyAll() -> [VerificationProblem]
+    /// The model's own text tokenizer for `--text`, read on first use; nil when it has none.
+    func textTokenizer() throws -> (any TextTokenizer)?
+    /// The Hugging Face `tokenizer.json` behind `textTokenizer()`, when there is one (kept by `convert`).
+    func tokenizerJSONText() throws -> String?
 }
 
 /// One thing `verify` found wrong.

@@ -25,14 +25,23 @@ public enum AttentionRunner {
         let config = checkpoint.config
         let vocabulary = checkpoint.vocabulary
         let maxLength = try ArchitectureRegistry.definition(config.architecture).maximumTokens(config, tensors: checkpoint.tensors)
+        let tokenizer = try checkpoint.textTokenizer()
         let ids: [Int]
         switch input {
         case let .tokens(list):
             ids = try TokenInput.parse(list, vocabulary: vocabulary, vocabSize: config.vocabSize, maxLength: maxLength)
+        case let .text(text) where tokenizer != nil:
+            ids = try tokenizer!.encode(text)
+            if let bad = ids.first(where: { $0 >= config.vocabSize }) {
+                throw QKVError.tokenOutOfRange(token: String(bad), vocabSize: config.vocabSize)
+            }
+            try TokenInput.check(ids, maxLength: maxLength)
         case let .text(text):
             ids = try TokenInput.words(text, vocabulary: vocabulary, maxLength: maxLength)
         }
-        return ids.map { AttentionReport.Token(id: $0, text: vocabulary?[$0] ?? String($0)) }
+        return ids.map { id in
+            AttentionReport.Token(id: id, text: tokenizer?.tokenText(id) ?? vocabulary?[id] ?? String(id))
+        }
     }
 
     public static func run(_ request: AttentionRequest, checkpoint: any Checkpoint) throws -> AttentionReport {

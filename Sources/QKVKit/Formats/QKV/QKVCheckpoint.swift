@@ -25,6 +25,9 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
         }
     }
 
+    /// Metadata key holding a Hugging Face `tokenizer.json`, so converted models keep `--text`.
+    public static let tokenizerJSONKey = "tokenizer.huggingface.json"
+
     public var metadata: Metadata { header.metadata }
     public var tensors: [TensorInfo] { header.tensors }
 
@@ -200,6 +203,13 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
             throw .tensorChecksumMismatch(tensor: info.name, expected: expected, found: computed)
         }
     }
+
+    public func textTokenizer() throws -> (any TextTokenizer)? {
+        guard let json = try tokenizerJSONText() else { return nil }
+        return try TokenizerLoader.tokenizer(tokenizerJSON: Array(json.utf8), file: Self.tokenizerJSONKey)
+    }
+
+    public func tokenizerJSONText() throws -> String? { try metadata.string(Self.tokenizerJSONKey) }
 
     public func verifyAll() -> [VerificationProblem] {
         do {

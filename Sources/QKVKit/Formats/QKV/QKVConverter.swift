@@ -32,7 +32,9 @@ public struct QKVConverter {
             written.append(QKVWriter.Tensor(canonical, shape: info.shape, values: values, dtype: dtype, encoding: encoding))
             progress(index + 1, parameters.count)
         }
-        let writer = QKVWriter(metadata: Self.metadata(for: checkpoint), tensors: written)
+        var metadata = Self.metadata(for: checkpoint)
+        if let json = try checkpoint.tokenizerJSONText() { metadata[QKVCheckpoint.tokenizerJSONKey] = .string(json) }
+        let writer = QKVWriter(metadata: metadata, tensors: written)
         let bytes = writer.bytes(wrap: wrap)
         let summary = Summary(
             tensorCount: written.count, parameters: parameters.reduce(0) { $0 + $1.elementCount },
