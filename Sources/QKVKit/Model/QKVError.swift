@@ -61,6 +61,32 @@ public enum QKVError: Error, Equatable, Sendable {
     case selectionOutOfRange(what: String, value: Int, count: Int)
     case invalidSelection(what: String, value: String)
 
+    // MARK: JSON (safetensors headers, shard indexes)
+    /// The text at `offset` breaks the JSON grammar or a parser limit.
+    case invalidJSON(what: String, offset: Int, reason: String)
+    /// A key repeated in one object; `path` is the JSON pointer of that object ("" for the top level).
+    case duplicateJSONKey(what: String, path: String, key: String, offset: Int)
+    case wrongJSONType(what: String, expected: String, found: String)
+    case fileTooLarge(what: String, size: UInt64, maximum: UInt64)
+
+    // MARK: Safetensors
+    case headerTooLarge(declared: UInt64, maximum: UInt64)
+    case tooManyEntries(what: String, count: Int, maximum: Int)
+    /// `__metadata__` is not an object of strings; `key` names the offending value, nil for the object itself.
+    case invalidHeaderMetadata(key: String?, expected: String, found: String)
+    case missingTensorField(tensor: String, field: String)
+    case invalidTensorField(tensor: String, field: String, expected: String, found: String)
+    case unsupportedSafetensorsDType(tensor: String, dtype: String)
+    case tensorSizeMismatch(tensor: String, dtype: String, shape: [Int], expected: UInt64, found: UInt64)
+    /// Sorted by offset, tensors must tile the data buffer from 0: `foundBegin` should equal the previous end.
+    case tensorNotContiguous(tensor: String, expectedBegin: UInt64, foundBegin: UInt64)
+    /// The tensors cover `covered` bytes of a data buffer that has `available` bytes.
+    case dataSizeMismatch(covered: UInt64, available: UInt64)
+    case unsafeShardName(String)
+    case shardMissingTensor(tensor: String, shard: String)
+    case tensorNotInWeightMap(tensor: String, shard: String, listedIn: String?)
+    case tensorInTwoShards(tensor: String, first: String, second: String)
+
     // MARK: Files
     case cannotOpen(reason: String)
     case unrecognizedFormat(found: [UInt8])
@@ -160,6 +186,55 @@ extension QKVError: CustomStringConvertible {
             return "\(what): \(value) is out of range (expected 0..<\(count))"
         case let .invalidSelection(what, value):
             return "\(what): expected \"all\" or a list of numbers, found \"\(value)\""
+        case let .invalidJSON(what, offset, reason):
+            return "\(what): invalid JSON at byte \(offset): \(reason)"
+        case let .duplicateJSONKey(what, path, key, offset):
+            let object = path.isEmpty ? "the top-level object" : "the object at \(path)"
+            return "\(what): duplicate key \(jsonQuoted(key)) in \(object) at byte \(offset)"
+        case let .wrongJSONType(what, expected, found):
+            return "\(what): expected \(expected), found \(found)"
+        case let .fileTooLarge(what, size, maximum):
+            return "\(what): \(size) bytes, more than the \(maximum) allowed"
+        case let .headerTooLarge(declared, maximum):
+            return "header length: \(declared) bytes declared, more than the \(maximum) allowed"
+        case let .tooManyEntries(what, count, maximum):
+            return "\(what): \(count) entries, more than the \(maximum) allowed"
+        case let .invalidHeaderMetadata(key, expected, found):
+            let field = key.map { "__metadata__ \(jsonQuoted($0))" } ?? "__metadata__"
+            return "\(field): expected \(expected), found \(found)"
+        case let .missingTensorField(tensor, field):
+            return "tensor \(jsonQuoted(tensor)): required field \"\(field)\" is missing"
+        case let .invalidTensorField(tensor, field, expected, found):
+            let subject = field.isEmpty ? "" : " \"\(field)\""
+            return "tensor \(jsonQuoted(tensor)):\(subject) expected \(expected), found \(found)"
+        case let .unsupportedSafetensorsDType(tensor, dtype):
+            return "tensor \(jsonQuoted(tensor)): unsupported dtype \(jsonQuoted(dtype)) "
+                + "(expected F32, F16, BF16, F64, I64, I32, I16, I8, U64, U32, U16, U8 or BOOL)"
+        case let .tensorSizeMismatch(tensor, dtype, shape, expected, found):
+            return "tensor \(jsonQuoted(tensor)): \(dtype) \(shape) needs \(expected) bytes, data_offsets span \(found)"
+        case let .tensorNotContiguous(tensor, expected, found):
+            if found > expected {
+                return "tensor \(jsonQuoted(tensor)): data_offsets begin \(found) leaves a gap of \(found - expected) bytes "
+                    + "after byte \(expected) of the data buffer (tensors must be contiguous from 0)"
+            }
+            return "tensor \(jsonQuoted(tensor)): data_offsets begin \(found) overlaps the bytes before \(expected), "
+                + "already taken by the previous tensor"
+        case let .dataSizeMismatch(covered, available):
+            if covered < available {
+                return "data buffer: the tensors cover \(covered) bytes, but \(available) follow the header "
+                    + "(\(available - covered) trailing byte\(available - covered == 1 ? "" : "s"))"
+            }
+            return "data buffer: the tensors need \(covered) bytes, but only \(available) follow the header (truncated)"
+        case let .unsafeShardName(name):
+            return "weight_map: shard file \(jsonQuoted(name)) must be a plain file name in the index's folder "
+                + "(not empty, \".\" or \"..\", no '/', '\\' or NUL)"
+        case let .shardMissingTensor(tensor, shard):
+            return "tensor \(jsonQuoted(tensor)): weight_map puts it in \(shard), which does not contain it"
+        case let .tensorNotInWeightMap(tensor, shard, listedIn):
+            let listed = listedIn.map { "weight_map puts it in \($0)" } ?? "weight_map does not list it"
+            return "tensor \(jsonQuoted(tensor)): stored in \(shard), but \(listed)"
+        case let .tensorInTwoShards(tensor, first, second):
+            return "tensor \(jsonQuoted(tensor)): stored in both \(first) and \(second)"
         case let .cannotOpen(reason):
             return "cannot open: \(reason)"
         case let .unrecognizedFormat(found):
