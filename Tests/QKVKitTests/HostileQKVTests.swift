@@ -183,9 +183,7 @@ import Testing
         file.metadata[3] = QKVBytes.intEntry("qkv.n_layers", 2)
         #expect(try openError(file.bytes()) == .missingTensor("layers.1.wq"))
         file.metadata[3] = QKVBytes.intEntry("qkv.n_layers", 1_000_000_000)
-        #expect(
-            try openError(file.bytes())
-                == .invalidMetadataValue(key: "qkv.n_layers", expected: "a count the 4 tensors can back", found: "1000000000"))
+        #expect(try openError(file.bytes()) == .missingTensor("layers.1.wq"))
     }
 
     @Test func layerTensorBeyondLayerCount() throws {

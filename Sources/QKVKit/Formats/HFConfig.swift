@@ -82,24 +82,24 @@ struct HFConfig: Decodable {
     }
 
     /// Decodes `config.json`; a malformed file is one clear error naming the key.
-    static func load(path: String) throws(QKVError) -> HFConfig {
+    static func load(path: String) throws -> HFConfig {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .cannotOpen(reason: "cannot read config.json")
+            throw QKVError.cannotOpen(reason: "cannot read config.json")
         }
         guard data.count <= 16 << 20 else {
-            throw .invalidConfig(key: "config.json", expected: "at most 16 MiB", found: "\(data.count) bytes")
+            throw QKVError.invalidConfig(key: "config.json", expected: "at most 16 MiB", found: "\(data.count) bytes")
         }
         do {
             return try JSONDecoder().decode(HFConfig.self, from: data)
         } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
-            throw .invalidConfig(key: codingPath(context), expected: "\(type)", found: "another type")
+            throw QKVError.invalidConfig(key: codingPath(context), expected: "\(type)", found: "another type")
         } catch let DecodingError.dataCorrupted(context) {
-            throw .invalidConfig(key: codingPath(context), expected: "valid JSON", found: context.debugDescription)
+            throw QKVError.invalidConfig(key: codingPath(context), expected: "valid JSON", found: context.debugDescription)
         } catch {
-            throw .invalidConfig(key: "config.json", expected: "a JSON object", found: String(describing: error))
+            throw QKVError.invalidConfig(key: "config.json", expected: "a JSON object", found: String(describing: error))
         }
     }
 
@@ -108,12 +108,12 @@ struct HFConfig: Decodable {
     }
 
     /// The `ModelConfig` for this family; every size is required and checked positive.
-    func modelConfig() throws(QKVError) -> ModelConfig {
-        guard let type = modelType else { throw .invalidConfig(key: "model_type", expected: "bert, gpt2 or llama", found: "absent") }
+    func modelConfig() throws -> ModelConfig {
+        guard let type = modelType else { throw QKVError.invalidConfig(key: "model_type", expected: "bert, gpt2 or llama", found: "absent") }
         switch type {
         case "bert":
             if let kind = positionEmbeddingType, kind != "absolute" {
-                throw .invalidConfig(key: "position_embedding_type", expected: "absolute", found: kind)
+                throw QKVError.invalidConfig(key: "position_embedding_type", expected: "absolute", found: kind)
             }
             var config = ModelConfig(
                 architecture: .bert, vocabSize: try positive(vocabSize, "vocab_size"), dim: try positive(hiddenSize, "hidden_size"),
@@ -127,7 +127,7 @@ struct HFConfig: Decodable {
             return config
         case "gpt2":
             guard scaleAttnByInverseLayerIdx != true else {
-                throw .invalidConfig(key: "scale_attn_by_inverse_layer_idx", expected: "false", found: "true")
+                throw QKVError.invalidConfig(key: "scale_attn_by_inverse_layer_idx", expected: "false", found: "true")
             }
             let dim = try positive(nEmbd, "n_embd")
             var config = ModelConfig(
@@ -142,10 +142,10 @@ struct HFConfig: Decodable {
             return config
         case "llama":
             if let scaling = ropeScaling, let kind = scaling.ropeType ?? scaling.type, kind != "default" {
-                throw .invalidConfig(key: "rope_scaling", expected: "null or default", found: kind)
+                throw QKVError.invalidConfig(key: "rope_scaling", expected: "null or default", found: kind)
             }
             if let kind = ropeParameters?.ropeType, kind != "default" {
-                throw .invalidConfig(key: "rope_parameters.rope_type", expected: "default", found: kind)
+                throw QKVError.invalidConfig(key: "rope_parameters.rope_type", expected: "default", found: kind)
             }
             let dim = try positive(hiddenSize, "hidden_size")
             let heads = try positive(numAttentionHeads, "num_attention_heads")
@@ -161,33 +161,33 @@ struct HFConfig: Decodable {
             config.attentionBias = attentionBias ?? false
             config.mlpBias = mlpBias ?? false
             guard config.headCount % config.kvHeadCount == 0 else {
-                throw .invalidConfig(
+                throw QKVError.invalidConfig(
                     key: "num_key_value_heads", expected: "a divisor of num_attention_heads (\(heads))", found: String(config.kvHeadCount))
             }
-            guard config.headDim % 2 == 0 else { throw .invalidConfig(key: "head_dim", expected: "an even number (RoPE)", found: String(config.headDim)) }
+            guard config.headDim % 2 == 0 else { throw QKVError.invalidConfig(key: "head_dim", expected: "an even number (RoPE)", found: String(config.headDim)) }
             return config
         default:
-            throw .invalidConfig(key: "model_type", expected: "bert, gpt2 or llama", found: type)
+            throw QKVError.invalidConfig(key: "model_type", expected: "bert, gpt2 or llama", found: type)
         }
     }
 
     private func positive(_ value: Int?, _ key: String) throws(QKVError) -> Int {
-        guard let value else { throw .invalidConfig(key: key, expected: "a positive integer", found: "absent") }
+        guard let value else { throw QKVError.invalidConfig(key: key, expected: "a positive integer", found: "absent") }
         guard value >= 1 && value <= Int(Int32.max) else {
-            throw .invalidConfig(key: key, expected: "1...\(Int32.max)", found: String(value))
+            throw QKVError.invalidConfig(key: key, expected: "1...\(Int32.max)", found: String(value))
         }
         return value
     }
 
     private func checkDivisible(_ config: ModelConfig, key: String) throws(QKVError) {
         guard config.dim % config.headCount == 0 else {
-            throw .invalidConfig(key: key, expected: "a multiple of the head count (\(config.headCount))", found: String(config.dim))
+            throw QKVError.invalidConfig(key: key, expected: "a multiple of the head count (\(config.headCount))", found: String(config.dim))
         }
     }
 
     private func activation(_ name: String, key: String) throws(QKVError) -> Activation {
         guard let activation = Activation(rawValue: name) else {
-            throw .invalidConfig(key: key, expected: Activation.allCases.map(\.rawValue).joined(separator: ", "), found: name)
+            throw QKVError.invalidConfig(key: key, expected: Activation.allCases.map(\.rawValue).joined(separator: ", "), found: name)
         }
         return activation
     }

@@ -75,12 +75,12 @@ public enum ArchitectureRegistry {
     public static func validate(_ config: ModelConfig, tensors: [TensorInfo]) throws(QKVError) {
         let definition = try definition(config.architecture)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        // Bound the work by the directory size before walking n_layers' worth of specs.
-        guard config.layerCount <= max(tensors.count, 1) else {
-            throw .invalidMetadataValue(
-                key: "qkv.n_layers", expected: "a count the \(tensors.count) tensors can back", found: String(config.layerCount))
-        }
-        for spec in definition.expectedTensors(config) {
+        // Every layer needs at least one tensor, so a layer count beyond the directory size is
+        // certainly short of tensors: checking one layer past the directory finds the first missing
+        // one without building specs for billions of layers.
+        var bounded = config
+        bounded.layerCount = min(config.layerCount, tensors.count + 1)
+        for spec in definition.expectedTensors(bounded) {
             guard let info = byName[spec.name] else {
                 if spec.isRequired { throw .missingTensor(spec.name) }
                 continue

@@ -67,7 +67,8 @@ public func tensorGroup(_ name: String) -> TensorGroup {
             return .layer(number)
         }
     }
-    let embeddingNames: Set<Substring> = ["embed", "pos", "embeddings", "wte", "wpe", "embed_tokens"]
+    // HF names (`embeddings.*`, `wte`, `wpe`, `embed_tokens`) and canonical ones (docs/FORMAT.md).
+    let embeddingNames: Set<Substring> = ["embed", "pos", "token_type", "embed_norm", "embeddings", "wte", "wpe", "embed_tokens"]
     if parts.contains(where: { embeddingNames.contains($0) }) { return .embeddings }
     return .other
 }

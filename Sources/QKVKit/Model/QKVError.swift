@@ -165,7 +165,7 @@ extension QKVError: CustomStringConvertible {
         case let .shapeMismatch(tensor, expected, found):
             return "tensor \"\(tensor)\": shape expected \(expected), found \(found)"
         case let .invalidConfig(key, expected, found):
-            return "config.json \(key): expected \(expected), found \(found)"
+            return "\(key): expected \(expected), found \(found)"
         case let .unsupportedTensorDType(tensor, dtype):
             return "tensor \"\(tensor)\": dtype \(dtype) is not supported for weights (expected F32, F16 or BF16)"
         case .emptyTokenList:

@@ -22,9 +22,9 @@ public final class SafetensorsCheckpoint: Checkpoint, @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: configPath) else {
             throw LocatedError(path: configPath, error: .cannotOpen(reason: "config.json not found beside the safetensors weights"))
         }
-        do throws(QKVError) {
+        do {
             config = try HFConfig.load(path: configPath).modelConfig()
-        } catch {
+        } catch let error as QKVError {
             throw LocatedError(path: configPath, error: error)
         }
         archive = try SafetensorsArchive(path: path)

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+@testable import QKVKit
+
+/// Tiny random BERT, GPT-2 and LLaMA models saved by transformers, against the eager
+/// `output_attentions` and parameter counts transformers itself wrote (scripts/make_hf_references.py).
+/// Tolerance: 1e-5 absolute on every probability (measured: under 1e-6).
+@Suite struct RealArchitectureTests {
+    static let models = [
+        "tiny-bert", "tiny-bert-prefixed", "tiny-gpt2", "tiny-gpt2-model", "tiny-llama", "tiny-llama-sharded", "tiny-llama-model",
+    ]
+
+    struct Reference {
+        var tokenLists: [[Int]]
+        var attentions: [[[[[Double]]]]]  // [list][layer][head][query][key]
+        var parameters: Int
+        var groups: [String: Int]
+        var buffers: [String]
+
+        init(model: String) throws {
+            let root = try loadJSON(fixturePath("hf/\(model)/reference.json")) as! [String: Any]
+            tokenLists = (root["token_ids"] as! [[NSNumber]]).map { $0.map(\.intValue) }
+            attentions = (root["attentions"] as! [[[[[NSNumber]]]]]).map { $0.map { $0.map { $0.map { $0.map(\.doubleValue) } } } }
+            parameters = (root["num_parameters"] as! NSNumber).intValue
+            groups = (root["num_parameters_per_group"] as! [String: NSNumber]).mapValues(\.intValue)
+            buffers = (root["buffers"] as! [String: Any]).keys.sorted()
+        }
+    }
+
+    @Test(arguments: models)
+    func parameterCountsMatchPyTorch(model: String) throws {
+        let reference = try Reference(model: model)
+        let checkpoint = try CheckpointLoader.open(path: fixturePath("hf/\(model)"))
+        let counts = ParameterCount(tensors: checkpoint.tensors, layerCount: checkpoint.config.layerCount)
+        #expect(counts.totalParameters == reference.parameters)
+        #expect(Dictionary(uniqueKeysWithValues: counts.groups.map { ($0.name, $0.parameters) }) == reference.groups)
+        #expect(counts.buffers.map(\.name).sorted() == reference.buffers)
+    }
+
+    @Test(arguments: models)
+    func attentionMatchesTransformers(model: String) throws {
+        let reference = try Reference(model: model)
+        let checkpoint = try CheckpointLoader.open(path: fixturePath("hf/\(model)"))
+        for (ids, expected) in zip(reference.tokenLists, reference.attentions) {
+            let report = try AttentionRunner.run(
+                AttentionRequest(input: .tokens(ids.map(String.init).joined(separator: " "))), checkpoint: checkpoint)
+            #expect(report.tokens.map(\.id) == ids)
+            #expect(report.layers.count == expected.count)
+            var worst = 0.0
+            for (layer, heads) in zip(report.layers, expected) {
+                for (h, matrix) in heads.enumerated() {
+                    for (p, row) in matrix.enumerated() {
+                        for (j, value) in row.enumerated() {
+                            worst = max(worst, abs(Double(layer.score(head: h, query: p, key: j)) - value))
+                        }
+                    }
+                }
+            }
+            #expect(worst < 1e-5, "\(model), \(ids.count) tokens: max difference \(worst)")
+        }
+    }
+
+    /// `convert` to QKV f32 keeps counts and attention (within 1e-6; the same floats in the same order).
+    @Test(arguments: models)
+    func convertedFileAgreesWithSource(model: String) throws {
+        let source = try CheckpointLoader.open(path: fixturePath("hf/\(model)"))
+        let (bytes, summary) = try QKVConverter(encoding: .shuffleZlib).convert(source)
+        let converted = try CheckpointLoader.open(path: try temporaryFile(bytes))
+        #expect(converted.config == source.config)
+        #expect(
+            ParameterCount(tensors: converted.tensors, layerCount: converted.config.layerCount).groups
+                .map { [$0.name: $0.parameters] }
+                == ParameterCount(tensors: source.tensors, layerCount: source.config.layerCount).groups.map { [$0.name: $0.parameters] })
+        #expect(summary.skippedBuffers == source.tensors.filter { !$0.isParameter }.map(\.name))
+        let request = AttentionRequest(input: .tokens("3 1 4 1 5 9 2 6"))
+        let before = try AttentionRunner.run(request, checkpoint: source)
+        let after = try AttentionRunner.run(request, checkpoint: converted)
+        for (a, b) in zip(before.layers, after.layers) {
+            for (x, y) in zip(a.heads, b.heads) {
+                #expect(zip(x, y).allSatisfy { abs($0 - $1) <= 1e-6 })
+            }
+        }
+    }
+
+    @Test func gptLayerSelectionStopsEarlyButMatches() throws {
+        let checkpoint = try CheckpointLoader.open(path: fixturePath("hf/tiny-gpt2"))
+        let all = try AttentionRunner.run(AttentionRequest(input: .tokens("1 2 3")), checkpoint: checkpoint)
+        let first = try AttentionRunner.run(AttentionRequest(input: .tokens("1 2 3"), layers: "0", heads: "2"), checkpoint: checkpoint)
+        #expect(first.layers.count == 1)
+        #expect(first.heads == [2])
+        #expect(first.layers[0] == all.layers[0])
+    }
+}
+
+/// Broken model folders: each failure is one located error.
+@Suite struct HostileModelFolderTests {
+    func folder(config: String?, copyingWeightsFrom model: String = "tiny-bert") throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qkv-folder-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: fixturePath("hf/\(model)/model.safetensors"), toPath: directory.appendingPathComponent("model.safetensors").path)
+        if let config { try Data(config.utf8).write(to: directory.appendingPathComponent("config.json")) }
+        return directory.path
+    }
+
+    func openError(_ path: String) -> LocatedError? {
+        do {
+            _ = try CheckpointLoader.open(path: path)
+            return nil
+        } catch {
+            return error as? LocatedError
+        }
+    }
+
+    @Test func missingConfig() throws {
+        let path = try folder(config: nil)
+        let error = openError(path)
+        #expect(error?.path == path + "/config.json")
+        #expect(error?.error == .cannotOpen(reason: "config.json not found beside the safetensors weights"))
+    }
+
+    @Test func unknownModelType() throws {
+        let path = try folder(config: #"{"model_type": "mamba"}"#)
+        #expect(openError(path)?.error == .invalidConfig(key: "model_type", expected: "bert, gpt2 or llama", found: "mamba"))
+    }
+
+    @Test func configValueOfWrongType() throws {
+        let path = try folder(config: #"{"model_type": "bert", "hidden_size": "32"}"#)
+        #expect(openError(path)?.error == .invalidConfig(key: "hidden_size", expected: "Int", found: "another type"))
+    }
+
+    @Test func configNotJSON() throws {
+        let path = try folder(config: "{model_type: bert")
+        guard case .invalidConfig(key: "config.json", expected: "valid JSON", _)? = openError(path)?.error else {
+            Issue.record("expected invalid JSON, got \(String(describing: openError(path)))")
+            return
+        }
+    }
+
+    @Test func configDisagreesWithWeights() throws {
+        let config = try String(contentsOfFile: fixturePath("hf/tiny-bert/config.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"intermediate_size\": 37", with: "\"intermediate_size\": 38")
+        let path = try folder(config: config)
+        #expect(openError(path)?.error == .shapeMismatch(tensor: "layers.0.w_up", expected: [38, 32], found: [37, 32]))
+    }
+
+    @Test func weightsOfAnotherArchitecture() throws {
+        let config = try String(contentsOfFile: fixturePath("hf/tiny-gpt2/config.json"), encoding: .utf8)
+        let path = try folder(config: config, copyingWeightsFrom: "tiny-bert")
+        #expect(openError(path)?.error == .missingTensor("embed"))
+    }
+
+    @Test func unsupportedRopeScaling() throws {
+        let config = try String(contentsOfFile: fixturePath("hf/tiny-llama/config.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"rope_type\": \"default\"", with: "\"rope_type\": \"yarn\"")
+        let path = try folder(config: config, copyingWeightsFrom: "tiny-llama")
+        #expect(openError(path)?.error == .invalidConfig(key: "rope_parameters.rope_type", expected: "default", found: "yarn"))
+    }
+}
