@@ -1,0 +1,106 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Times loading and repeated forward passes of one checkpoint (`qkv bench`).
+public struct BenchmarkResult: Sendable {
+    public var loadMilliseconds: Double
+    /// Every timed forward pass, in milliseconds, in run order.
+    public var forwardMilliseconds: [Double]
+    public var tokens: Int
+    /// Floating-point operations of one forward pass (2 per multiply-add of every matrix product).
+    public var flopsPerForward: Double
+    public var peakResidentBytes: Int
+
+    public var sorted: [Double] { forwardMilliseconds.sorted() }
+    public var minimum: Double { sorted.first ?? 0 }
+    public var maximum: Double { sorted.last ?? 0 }
+    public var median: Double {
+        let values = sorted
+        guard !values.isEmpty else { return 0 }
+        return values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
+    }
+    public var tokensPerSecond: Double { median > 0 ? Double(tokens) / (median / 1000) : 0 }
+    public var gigaflops: Double { median > 0 ? flopsPerForward / (median / 1000) / 1e9 : 0 }
+
+    public func json() -> JSONValue {
+        .object([
+            ("load_ms", .double(rounded(loadMilliseconds))),
+            ("forward_ms", .object([("min", .double(rounded(minimum))), ("median", .double(rounded(median))), ("max", .double(rounded(maximum)))])),
+            ("tokens", .int(tokens)), ("iterations", .int(forwardMilliseconds.count)),
+            ("tokens_per_second", .double(rounded(tokensPerSecond))), ("gflops", .double(rounded(gigaflops))),
+            ("peak_rss_bytes", .int(peakResidentBytes)),
+        ])
+    }
+
+    public func table() -> String {
+        var table = TextTable(headers: ["measure", "value"], alignments: [.left, .right])
+        table.append(["load", fixed(loadMilliseconds, decimals: 2) + " ms"])
+        table.append(["forward min", fixed(minimum, decimals: 3) + " ms"])
+        table.append(["forward median", fixed(median, decimals: 3) + " ms"])
+        table.append(["forward max", fixed(maximum, decimals: 3) + " ms"])
+        table.append(["tokens", String(tokens)])
+        table.append(["iterations", String(forwardMilliseconds.count)])
+        table.append(["tokens/s", groupedThousands(Int(tokensPerSecond.rounded()))])
+        table.append(["GFLOP/s", fixed(gigaflops, decimals: 1)])
+        table.append(["peak RSS", groupedThousands(peakResidentBytes / 1024) + " KiB"])
+        return table.text()
+    }
+
+    private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}
+
+public enum Benchmark {
+    /// Loads `path` once, runs `warmup` untimed and `iterations` timed forward passes over `input`.
+    public static func run(path: String, input: AttentionRequest.Input, iterations: Int, warmup: Int) throws -> BenchmarkResult {
+        let start = monotonicNanoseconds()
+        let checkpoint = try CheckpointLoader.open(path: path)
+        let model = try ArchitectureRegistry.load(checkpoint, verify: true)
+        let loadMilliseconds = Double(monotonicNanoseconds() - start) / 1e6
+        let tokens = try AttentionRunner.tokens(for: input, checkpoint: checkpoint).map(\.id)
+        let layers = Array(0..<checkpoint.config.layerCount)
+        for _ in 0..<warmup { _ = try model.attention(tokens: tokens, layers: layers) }
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let begin = monotonicNanoseconds()
+            _ = try model.attention(tokens: tokens, layers: layers)
+            times.append(Double(monotonicNanoseconds() - begin) / 1e6)
+        }
+        return BenchmarkResult(
+            loadMilliseconds: loadMilliseconds, forwardMilliseconds: times, tokens: tokens.count,
+            flopsPerForward: forwardFLOPs(checkpoint, tokens: tokens.count), peakResidentBytes: peakResidentBytes())
+    }
+
+    /// 2·T per weight of every matrix in the layers (the projections and MLP), plus the two
+    /// attention products, 2·T·keys·head_dim per head each (keys = T, or p + 1 when causal).
+    public static func forwardFLOPs(_ checkpoint: any Checkpoint, tokens t: Int) -> Double {
+        let c = checkpoint.config
+        let matrixWeights = checkpoint.tensors.filter { info in
+            guard info.isParameter, info.shape.count == 2, case .layer = tensorGroup(info.name) else { return false }
+            return true
+        }.reduce(0) { $0 + $1.elementCount }
+        let keyCount = c.isCausal ? Double(t * (t + 1) / 2) : Double(t * t)
+        return 2 * Double(t) * Double(matrixWeights) + 2 * 2 * keyCount * Double(c.headDim * c.headCount * c.layerCount)
+    }
+
+    public static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
+    /// The process's peak resident set size (getrusage reports KiB on Linux, bytes on macOS).
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)
+        #endif
+    }
+}

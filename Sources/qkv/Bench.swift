@@ -1,0 +1,30 @@
+import ArgumentParser
+import QKVKit
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time loading and forward passes: min / median / max ms, tokens/s, GFLOP/s, peak memory.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @OptionGroup var checkpoint: CheckpointArgument
+    @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
+    @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+    @Option(help: "Timed forward passes.") var iterations = 20
+    @Option(help: "Untimed forward passes first.") var warmup = 3
+    @Option(help: "Output format.") var format: Format = .table
+
+    func validate() throws {
+        guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative.") }
+    }
+
+    func run() throws {
+        try reportingFailures(path: checkpoint.path) {
+            let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
+            let result = try Benchmark.run(path: checkpoint.path, input: input, iterations: iterations, warmup: warmup)
+            printLine(format == .json ? result.json().rendered() : result.table())
+        }
+    }
+}
