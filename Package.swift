@@ -27,6 +27,7 @@ let package = Package(
         ),
         .executableTarget(name: "qkv-fixtures", dependencies: ["QKVKit"]),
         .executableTarget(name: "qkv-matmul-bench", dependencies: ["QKVKit"]),
+        .executableTarget(name: "qkv-decode-bench", dependencies: ["QKVKit"]),
         .testTarget(name: "QKVKitTests", dependencies: ["QKVKit"]),
     ]
 )

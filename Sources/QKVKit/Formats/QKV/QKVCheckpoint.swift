@@ -176,23 +176,30 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
             decodeFloats(payload.baseAddress!, dtype: info.dtype, count: count, into: floats)
             return FloatTensor(name: info.name, shape: info.shape, taking: floats)
         case .zlib, .shuffleZlib:
-            let inflated = UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
-            defer { inflated.deallocate() }
-            try inflateExactly(payload, into: inflated, what: "tensor \"\(info.name)\"")
-            let elementBytes: UnsafeRawBufferPointer
-            var unshuffled: UnsafeMutableRawBufferPointer?
-            defer { unshuffled?.deallocate() }
-            if info.encoding == .shuffleZlib {
-                let target = UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
-                unshuffled = target
-                unshuffle(UnsafeRawBufferPointer(inflated), into: target, elementSize: info.dtype.byteSize)
-                elementBytes = UnsafeRawBufferPointer(target)
-            } else {
-                elementBytes = UnsafeRawBufferPointer(inflated)
-            }
-            if verify { try checkCRC(info, elementBytes) }
+            // Inflate straight into the memory that ends up holding the element bytes: for f32 that
+            // is the returned tensor itself; only shuffling and half types need one staging buffer.
             let floats = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            decodeFloats(elementBytes.baseAddress!, dtype: info.dtype, count: count, into: floats)
+            let isF32 = info.dtype == .f32 && isLittleEndianHost
+            let elements = isF32
+                ? UnsafeMutableRawBufferPointer(start: floats, count: decodedBytes)
+                : UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
+            defer { if !isF32 { elements.deallocate() } }
+            do throws(QKVError) {
+                let what = "tensor \"\(info.name)\""
+                if info.encoding == .shuffleZlib {
+                    let shuffled = UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
+                    defer { shuffled.deallocate() }
+                    try inflateExactly(payload, into: shuffled, what: what)
+                    unshuffle(UnsafeRawBufferPointer(shuffled), into: elements, elementSize: info.dtype.byteSize)
+                } else {
+                    try inflateExactly(payload, into: elements, what: what)
+                }
+                if verify { try checkCRC(info, UnsafeRawBufferPointer(elements)) }
+            } catch {
+                floats.deallocate()
+                throw error
+            }
+            if !isF32 { decodeFloats(elements.baseAddress!, dtype: info.dtype, count: count, into: floats) }
             return FloatTensor(name: info.name, shape: info.shape, taking: floats)
         }
     }
@@ -232,6 +239,9 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
     }
 }
 
+/// QKV stores little-endian elements; on such hosts f32 payloads need no conversion.
+let isLittleEndianHost = 1.littleEndian == 1
+
 /// Recognises a whole-file wrapper by its first two bytes (RFC 1952 magic, RFC 1950 header check).
 public func detectDeflateContainer(_ bytes: [UInt8]) -> DeflateContainer? {
     guard bytes.count >= 2 else { return nil }
@@ -241,17 +251,28 @@ public func detectDeflateContainer(_ bytes: [UInt8]) -> DeflateContainer? {
 }
 
 /// Undoes the byte shuffle: raw[i*s + j] = shuffled[j*n + i].
-/// Shape: both buffers hold n*s bytes.
+/// Shape: both buffers hold n*s bytes. Reads the s byte planes side by side and writes whole
+/// elements, so every stream is sequential.
 func unshuffle(_ shuffled: UnsafeRawBufferPointer, into raw: UnsafeMutableRawBufferPointer, elementSize s: Int) {
     let n = shuffled.count / s
     let source = shuffled.baseAddress!.assumingMemoryBound(to: UInt8.self)
-    let target = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-    for j in 0..<s {
-        let plane = source + j * n
-        var out = target + j
+    let target = raw.baseAddress!
+    switch s {
+    case 4:
+        let (p0, p1, p2, p3) = (source, source + n, source + 2 * n, source + 3 * n)
         for i in 0..<n {
-            out.pointee = plane[i]
-            out += s
+            let word = UInt32(p0[i]) | UInt32(p1[i]) << 8 | UInt32(p2[i]) << 16 | UInt32(p3[i]) << 24
+            target.storeBytes(of: word.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+        }
+    case 2:
+        let (p0, p1) = (source, source + n)
+        for i in 0..<n {
+            target.storeBytes(of: (UInt16(p0[i]) | UInt16(p1[i]) << 8).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+        }
+    default:
+        let out = target.assumingMemoryBound(to: UInt8.self)
+        for j in 0..<s {
+            for i in 0..<n { out[i * s + j] = source[j * n + i] }
         }
     }
 }
