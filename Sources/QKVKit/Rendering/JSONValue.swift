@@ -23,8 +23,9 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .null: out += "null"
         case let .bool(value): out += value ? "true" : "false"
         case let .int(value): out += String(value)
-        case let .float(value): out += value.isFinite ? jsonNumber(value.description) : "null"
-        case let .double(value): out += value.isFinite ? jsonNumber(value.description) : "null"
+        // Swift's shortest round-trip form (0.9, 1e-05) is valid JSON; non-finite values have no JSON form.
+        case let .float(value): out += value.isFinite ? value.description : "null"
+        case let .double(value): out += value.isFinite ? value.description : "null"
         case let .string(value): out += jsonQuoted(value)
         case let .array(items):
             let flat = indent == 0 || items.allSatisfy(\.isScalar)
@@ -56,9 +57,6 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 }
-
-/// Swift prints 1e-05 and 1.0; JSON accepts both, but "inf"/"nan" never reach here.
-private func jsonNumber(_ text: String) -> String { text }
 
 func jsonQuoted(_ text: String) -> String {
     var out = "\""
