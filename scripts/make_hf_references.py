@@ -329,6 +329,7 @@ def np_gpt2_attentions(folder: Path, ids: list[int]) -> list[np.ndarray]:
     w = strip_prefix(load_numpy_weights(folder), "transformer.")
     H, eps, E = cfg["n_head"], cfg["layer_norm_epsilon"], cfg["n_embd"]
     assert cfg["activation_function"] == "gelu_new" and cfg["scale_attn_weights"]
+    inverse = cfg.get("scale_attn_by_inverse_layer_idx", False)
     T, d = len(ids), E // H
     x = w["wte.weight"][ids] + w["wpe.weight"][:T]
     out = []
@@ -338,7 +339,7 @@ def np_gpt2_attentions(folder: Path, ids: list[int]) -> list[np.ndarray]:
         h = np_layer_norm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
         qkv = conv(h, "attn.c_attn")
         q, k, v = (qkv[:, j * E:(j + 1) * E].reshape(T, H, d).transpose(1, 0, 2) for j in range(3))
-        a = np_softmax(causal(q @ k.transpose(0, 2, 1) / math.sqrt(d)))
+        a = np_softmax(causal(q @ k.transpose(0, 2, 1) / math.sqrt(d) / ((i + 1) if inverse else 1)))
         out.append(a)
         x = x + conv((a @ v).transpose(1, 0, 2).reshape(T, E), "attn.c_proj")
         h = np_layer_norm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
@@ -462,6 +463,20 @@ def build_gpt2() -> None:
               "the MLP width is 4*n_embd=96; layer_norm_epsilon=1e-6.",
     )
     reload_check(GPT2Model, folder, base, ref, False)
+
+    torch.manual_seed(23)
+    scaled_cfg = dict(common, n_layer=3, tie_word_embeddings=False)
+    scaled = GPT2LMHeadModel(GPT2Config(n_inner=48, scale_attn_by_inverse_layer_idx=True, **scaled_cfg))
+    assert scaled.lm_head.weight is not scaled.transformer.wte.weight
+    fill_parameters(scaled, seed=23)
+    folder = fresh(OUT / "tiny-gpt2-inverse-scale")
+    save(scaled, folder)
+    ref = write_reference(
+        folder, scaled, is_bert=False, seed=23,
+        notes="GPT2LMHeadModel with scale_attn_by_inverse_layer_idx=True (layer i's scores also divided by i+1), "
+              "3 layers, untied lm_head (stored in the file, counted in 'other').",
+    )
+    reload_check(GPT2LMHeadModel, folder, scaled, ref, False)
 
 
 def legacy_llama_config(path: Path) -> None:

@@ -7,7 +7,7 @@ import Testing
 /// Tolerance: 1e-5 absolute on every probability (measured: under 1e-6).
 @Suite struct RealArchitectureTests {
     static let models = [
-        "tiny-bert", "tiny-bert-prefixed", "tiny-gpt2", "tiny-gpt2-model", "tiny-llama", "tiny-llama-sharded", "tiny-llama-model",
+        "tiny-bert", "tiny-bert-prefixed", "tiny-gpt2", "tiny-gpt2-model", "tiny-gpt2-inverse-scale", "tiny-llama", "tiny-llama-sharded", "tiny-llama-model",
     ]
 
     struct Reference {

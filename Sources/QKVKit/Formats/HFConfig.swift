@@ -126,9 +126,6 @@ struct HFConfig: Decodable {
             try checkDivisible(config, key: "hidden_size")
             return config
         case "gpt2":
-            guard scaleAttnByInverseLayerIdx != true else {
-                throw QKVError.invalidConfig(key: "scale_attn_by_inverse_layer_idx", expected: "false", found: "true")
-            }
             let dim = try positive(nEmbd, "n_embd")
             var config = ModelConfig(
                 architecture: .gpt2, vocabSize: try positive(vocabSize, "vocab_size"), dim: dim,
@@ -138,6 +135,7 @@ struct HFConfig: Decodable {
                 tiedEmbeddings: tieWordEmbeddings ?? true)
             config.activation = try activation(activationFunction ?? "gelu_new", key: "activation_function")
             config.scaleAttention = scaleAttnWeights ?? true
+            config.scaleAttentionByInverseLayer = scaleAttnByInverseLayerIdx ?? false
             try checkDivisible(config, key: "n_embd")
             return config
         case "llama":

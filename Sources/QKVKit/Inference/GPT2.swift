@@ -85,7 +85,8 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
                 kvStride: 3 * d)
             multiHeadAttention(
                 q: qkv.pointer, k: qkv.pointer + d, v: qkv.pointer + 2 * d, shape: shape,
-                scale: c.scaleAttention ? 1 / Float(c.headDim).squareRoot() : 1,
+                scale: (c.scaleAttention ? 1 / Float(c.headDim).squareRoot() : 1)
+                    / (c.scaleAttentionByInverseLayer ? Float(index + 1) : 1),
                 probabilities: probabilities.pointer, output: context.pointer)
             if wanted.contains(index) {
                 result.append(try collectAttention(layer: index, probabilities: probabilities.pointer, heads: c.headCount, tokens: t))

@@ -40,6 +40,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var activation: Activation?
     /// GPT-2 `scale_attn_weights`: false means scores are not divided by sqrt(head_dim).
     public var scaleAttention = true
+    /// GPT-2 `scale_attn_by_inverse_layer_idx`: scores of layer i are further divided by i + 1.
+    public var scaleAttentionByInverseLayer = false
     /// LLaMA `attention_bias` / `mlp_bias`.
     public var attentionBias = false
     public var mlpBias = false

@@ -37,6 +37,7 @@ public enum QKVConfig {
         config.typeVocabSize = try optional(metadata, "qkv.type_vocab_size")
         config.tiedEmbeddings = try flag(metadata, "qkv.tied_embeddings") ?? false
         config.scaleAttention = try flag(metadata, "qkv.scale_attention") ?? true
+        config.scaleAttentionByInverseLayer = try flag(metadata, "qkv.scale_attention_by_inverse_layer") ?? false
         config.attentionBias = try flag(metadata, "qkv.attention_bias") ?? false
         config.mlpBias = try flag(metadata, "qkv.mlp_bias") ?? false
         if let name = try metadata.string("qkv.activation") {

@@ -64,6 +64,7 @@ public struct QKVConverter {
             if let activation = c.activation { metadata["qkv.activation"] = .string(activation.rawValue) }
             metadata["qkv.tied_embeddings"] = .int(c.tiedEmbeddings ? 1 : 0)
             metadata["qkv.scale_attention"] = .int(c.scaleAttention ? 1 : 0)
+            metadata["qkv.scale_attention_by_inverse_layer"] = .int(c.scaleAttentionByInverseLayer ? 1 : 0)
             metadata["qkv.attention_bias"] = .int(c.attentionBias ? 1 : 0)
             metadata["qkv.mlp_bias"] = .int(c.mlpBias ? 1 : 0)
         }
