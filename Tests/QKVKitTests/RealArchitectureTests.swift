@@ -157,3 +157,26 @@ import Testing
         #expect(openError(path)?.error == .invalidConfig(key: "rope_parameters.rope_type", expected: "default", found: "yarn"))
     }
 }
+
+/// Older checkpoints store tied weights twice; PyTorch counts the shared Parameter once.
+@Suite struct TiedWeightTests {
+    @Test func storedTiedHeadIsNotCountedTwice() throws {
+        let source = try SafetensorsArchive(path: fixturePath("hf/tiny-gpt2/model.safetensors"))
+        var tensors = try source.tensors.map { info in
+            SafetensorsWriter.Tensor(info.name, dtype: info.dtype, shape: info.shape, bytes: Array(try source.rawBytes(info.name)))
+        }
+        let embed = try #require(source.tensorInfo("transformer.wte.weight"))
+        tensors.append(.init("lm_head.weight", dtype: .f32, shape: embed.shape, bytes: Array(try source.rawBytes(embed.name))))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qkv-tied-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(try SafetensorsWriter(tensors: tensors).bytes()).write(to: directory.appendingPathComponent("model.safetensors"))
+        try FileManager.default.copyItem(
+            atPath: fixturePath("hf/tiny-gpt2/config.json"), toPath: directory.appendingPathComponent("config.json").path)
+
+        let checkpoint = try CheckpointLoader.open(path: directory.path)
+        let counts = ParameterCount(tensors: checkpoint.tensors, layerCount: checkpoint.config.layerCount)
+        #expect(counts.totalParameters == 21_120)
+        #expect(counts.buffers.map(\.name) == ["lm_head.weight"])
+        #expect(counts.buffers.first?.tiedTo == "transformer.wte.weight")
+    }
+}

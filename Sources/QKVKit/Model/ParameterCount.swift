@@ -11,7 +11,8 @@ public struct ParameterCount: Sendable, Equatable {
     /// `embeddings`, `layer 0` … `layer N-1` in order, then `other`; every group is listed, even when empty,
     /// so scripts can index them without checking.
     public var groups: [ParameterGroup]
-    /// Integer and boolean tensors (such as BERT's `position_ids`): stored, but not parameters.
+    /// Integer and boolean tensors (such as BERT's `position_ids`) and stored copies of tied weights:
+    /// in the file, but not parameters.
     public var buffers: [TensorInfo]
     public var totalParameters: Int { groups.reduce(0) { $0 + $1.parameters } }
     public var embeddingParameters: Int { groups.first { $0.name == "embeddings" }?.parameters ?? 0 }

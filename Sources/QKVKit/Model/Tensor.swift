@@ -38,6 +38,9 @@ public struct TensorInfo: Sendable, Equatable {
     public var file: String
     /// A float tensor that is state, not a parameter (GPT-2's stored causal mask, LLaMA's inv_freq).
     public var isBuffer = false
+    /// For a stored copy of a tied weight (an LM head equal to the embedding), the tensor it
+    /// repeats: PyTorch counts one Parameter once, so the copy is not counted again.
+    public var tiedTo: String?
 
     public init(
         name: String, dtype: DType, shape: [Int], encoding: TensorEncoding = .raw,
@@ -57,7 +60,7 @@ public struct TensorInfo: Sendable, Equatable {
     public var elementCount: Int { shape.reduce(1, *) }
     public var decodedBytes: Int { elementCount * dtype.byteSize }
     /// Float tensors are parameters; integer and boolean tensors are buffers.
-    public var isParameter: Bool { !isBuffer && (dtype.isWeightType || dtype == .f64) }
+    public var isParameter: Bool { !isBuffer && tiedTo == nil && (dtype.isWeightType || dtype == .f64) }
 }
 
 /// Product of dimensions and byte size with overflow checks, for sizes read from a file.

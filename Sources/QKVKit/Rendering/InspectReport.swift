@@ -80,6 +80,7 @@ public struct InspectReport {
             ("shape", .array(tensor.shape.map { .int($0) })), ("parameters", .int(tensor.isParameter ? tensor.elementCount : 0)),
             ("encoding", .string(tensor.encoding.rawValue)), ("stored_bytes", .int(Int(tensor.storedBytes))),
             ("crc32", tensor.crc32.map { .int(Int($0)) } ?? .null), ("layer", layer),
+            ("tied_to", tensor.tiedTo.map { .string($0) } ?? .null),
         ])
     }
 
@@ -120,9 +121,13 @@ public struct InspectReport {
         sections.append(markdown ? "## Parameters\n\n" + render(groups) : render(groups))
 
         if !counts.buffers.isEmpty {
-            var buffers = TextTable(headers: ["buffer", "dtype", "shape", "elements"], alignments: [.left, .left, .left, .right])
+            var buffers = TextTable(
+                headers: ["buffer", "dtype", "shape", "elements", "note"], alignments: [.left, .left, .left, .right, .left])
             for buffer in counts.buffers {
-                buffers.append([buffer.name, buffer.dtype.rawValue, shapeText(buffer.shape), groupedThousands(buffer.elementCount)])
+                buffers.append([
+                    buffer.name, buffer.dtype.rawValue, shapeText(buffer.shape), groupedThousands(buffer.elementCount),
+                    buffer.tiedTo.map { "tied to \($0)" } ?? "",
+                ])
             }
             sections.append(markdown ? "## Buffers (not parameters)\n\n" + render(buffers) : render(buffers))
         }

@@ -39,6 +39,7 @@ public final class SafetensorsCheckpoint: Checkpoint, @unchecked Sendable {
             }
             stored[canonical] = infos[index].name
         }
+        Self.markTiedCopies(&infos, config: config, storedNames: stored)
         tensors = infos
         storedNames = stored
         var entries: [(String, MetadataValue)] = archive.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }
@@ -82,6 +83,20 @@ public final class SafetensorsCheckpoint: Checkpoint, @unchecked Sendable {
         let file = (folder.isEmpty ? "." : folder) + "/tokenizer.json"
         guard FileManager.default.fileExists(atPath: file) else { return nil }
         return String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self)
+    }
+
+    /// transformers does not save tied weights, but older checkpoints do; PyTorch counts them once.
+    static func markTiedCopies(_ infos: inout [TensorInfo], config: ModelConfig, storedNames: [String: String]) {
+        var ties: [(copy: String, original: String?)] = [("cls.predictions.decoder.bias", "cls.predictions.bias")]
+        if config.tiedEmbeddings {
+            ties.append((storedNames["lm_head"] ?? "lm_head.weight", storedNames["embed"]))
+            ties.append(("cls.predictions.decoder.weight", storedNames["embed"]))
+        }
+        let names = Set(infos.map(\.name))
+        for (copy, original) in ties {
+            guard let original, names.contains(original), let index = infos.firstIndex(where: { $0.name == copy }) else { continue }
+            infos[index].tiedTo = original
+        }
     }
 
     public func hasTensor(_ name: String) -> Bool { storedNames[name] != nil }
