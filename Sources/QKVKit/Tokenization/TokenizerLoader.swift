@@ -43,7 +43,7 @@ public enum TokenizerLoader {
     public static func load(wordPieceVocabulary url: URL, config: URL?) throws -> any TextTokenizer {
         let configJSON = try config.map { configURL in
             let file = configURL.lastPathComponent
-            return JSONField(root: try TokenizerJSON.parse(try readFile(configURL), file: file), file: file)
+            return try JSONField(parsing: try readFile(configURL), file: file)
         }
         return try WordPieceVocabularyReader.read(try readFile(url), file: url.lastPathComponent, config: configJSON)
     }
@@ -138,7 +138,7 @@ private struct VocabularyBuilder {
 /// Reads `tokenizer.json`.
 private enum TokenizerJSONReader {
     static func read(_ bytes: [UInt8], file: String) throws -> PipelineTokenizer {
-        let root = JSONField(root: try TokenizerJSON.parse(bytes, file: file), file: file)
+        let root = try JSONField(parsing: bytes, file: file)
         guard case .object = root.value else { throw root.wrongType(expected: "an object") }
 
         let modelField = try root.requiredMember("model")
