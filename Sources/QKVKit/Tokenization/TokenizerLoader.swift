@@ -413,11 +413,7 @@ private enum TokenizerJSONReader {
 /// Reads a BERT `vocab.txt` plus the options of `tokenizer_config.json`.
 private enum WordPieceVocabularyReader {
     static func read(_ bytes: [UInt8], file: String, config: JSONField?) throws -> PipelineTokenizer {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            var decoder = UTF8()
-            var iterator = bytes.makeIterator()
-            var offset = 0
-            while case let .scalarValue(scalar) = decoder.decode(&iterator) { offset += UTF8.width(scalar) }
+        if let offset = bytes.withUnsafeBytes(firstInvalidUTF8) {
             throw TokenizerError.invalidUTF8(file: file, offset: offset)
         }
         var builder = VocabularyBuilder()
@@ -425,7 +421,7 @@ private enum WordPieceVocabularyReader {
         // line takes over the token's id, as `load_vocab` does.
         var line: [UInt8] = []
         var index = 0
-        var utf8 = text.utf8.makeIterator()
+        var utf8 = bytes.makeIterator()
         var pendingCarriageReturn = false
         func finishLine() {
             builder.insert(String(decoding: line, as: UTF8.self), id: index)
