@@ -1,4 +1,4 @@
-/// An RFC 8259 JSON parser for untrusted headers.
+/// An RFC 8259 JSON parser for untrusted files: safetensors headers and shard indexes, tokenizer files.
 ///
 /// Unlike `JSONSerialization`, which keeps one of two equal keys without a word, a repeated key is
 /// an error unless the caller asks to keep it: a safetensors header with two entries of the same
