@@ -427,11 +427,35 @@ import Testing
         let numbers = try #require(value["n"]?.array)
         #expect(numbers == ["0", "-1.5e+3", "9223372036854775807", "9223372036854775808", "-0", "1.0", "1E2"].map { .number($0) })
         #expect(numbers.map(\.nonNegativeInteger) == [0, nil, Int64.max, nil, nil, nil, nil])
+        #expect(numbers.map(\.integer) == [0, nil, Int.max, nil, 0, nil, nil])
+        #expect(numbers.map(\.double) == [0, -1500, 0x1p63, 0x1p63, -0.0, 1, 100])
         #expect(value["o"] == .object([]))
         #expect(value["l"] == .array([.bool(true), .bool(false), .null]))
         #expect(value.members?.map(\.key) == ["s", "n", "o", "l"])
         #expect(value.rendered(limit: 10) == "{\"s\":\"é😀\\n...")
         #expect(StrictJSON.Value.array([.number("1"), .string("x\u{1}"), .object([.init(key: "k", value: .null)])]).rendered()
             == "[1,\"x\\u0001\",{\"k\":null}]")
+    }
+
+    @Test func strictJSONIntegerBounds() throws {
+        let numbers = try #require(try StrictJSON.parse(Array("[-9223372036854775808,-9223372036854775809,9223372036854775808,-12,1e999]".utf8), what: "test").array)
+        #expect(numbers.map(\.integer) == [Int.min, nil, nil, -12, nil])
+        #expect(numbers.map(\.nonNegativeInteger) == [nil, nil, nil, nil, nil])
+        #expect(numbers[4].double == .infinity)
+        #expect(StrictJSON.Value.string("1").integer == nil)
+        #expect(StrictJSON.Value.string("1").double == nil)
+    }
+
+    @Test func strictJSONKeepsRepeatedKeysWhenAsked() throws {
+        // Exact repeats and canonically equivalent spellings ("\u{E9}" and "e\u{301}") all stay, in file order.
+        let text = "{\"a\":1,\"a\":2,\"\\u00e9\":3,\"e\\u0301\":4,\"o\":{\"k\":[],\"k\":{}}}"
+        let value = try StrictJSON.parse(Array(text.utf8), what: "test", duplicateKeys: .keep)
+        let members = try #require(value.members)
+        #expect(members.map { Array($0.key.unicodeScalars) } == [["a"], ["a"], ["\u{E9}"], ["e", "\u{301}"], ["o"]])
+        #expect(members.map(\.value) == [.number("1"), .number("2"), .number("3"), .number("4"), .object([.init(key: "k", value: .array([])), .init(key: "k", value: .object([]))])])
+        // The default still rejects them.
+        #expect(throws: QKVError.duplicateJSONKey(what: "test", path: "", key: "a", offset: 7)) {
+            try StrictJSON.parse(Array(text.utf8), what: "test")
+        }
     }
 }

@@ -435,46 +435,55 @@ struct TokenizerErrorTests {
                     ["vocab.txt": "[UNK]\n[CLS]\n[SEP]\n", "tokenizer_config.json": #"{"do_lower_case": "yes"}"#])
     }
 
+    /// The reasons are the shared parser's (`StrictJSON`); an escape or a number is reported at its first byte.
     @Test("malformed JSON reports the byte offset", arguments: [
-        ("", 0, "expected a value, found end of file"),
-        ("{", 1, "expected a member name, found end of file"),
-        (#"{"a" 1}"#, 5, "expected ':', found '1'"),
-        (#"{"a": tru}"#, 6, "expected true"),
-        (#"{"a": "\x"}"#, 8, "invalid escape \\'x'"),
-        (#"{"a": "\ud800"}"#, 13, "high surrogate \\ud800 not followed by a low surrogate"),
-        (#"{"a": "\udc00"}"#, 13, "lone low surrogate \\udc00"),
-        (#"{"a": 01}"#, 7, "leading zero in a number"),
-        (#"{"a": 1} x"#, 9, "unexpected 'x' after the top-level value"),
-        (#"{"a": "unterminated"#, 6, "unterminated string"),
-        ("{\"a\": \"tab\there\"}", 10, "control character 0x9 inside a string"),
+        ("", 0, "expected a value, found the end of the document"),
+        ("{", 1, "expected a string key, found the end of the document"),
+        (#"{"a" 1}"#, 5, "expected ':' after the key \"a\", found '1'"),
+        (#"{"a": tru}"#, 6, "expected the literal true"),
+        (#"{"a": "\x"}"#, 7, "unknown escape: 'x' after a backslash"),
+        (#"{"a": "\ud800"}"#, 7, "high surrogate \\uD800 not followed by a low surrogate"),
+        (#"{"a": "\udc00"}"#, 7, "lone low surrogate \\uDC00"),
+        (#"{"a": 01}"#, 6, "number with a leading zero"),
+        (#"{"a": 1} x"#, 9, "expected the end of the document after the value, found 'x'"),
+        (#"{"a": "unterminated"#, 6, "string never closed"),
+        ("{\"a\": \"tab\there\"}", 10, "control character byte 0x09 inside a string (it must be escaped)"),
     ])
     func malformedJSON(text: String, offset: Int, reason: String) {
         #expect(throws: TokenizerError.malformedJSON(file: "tokenizer.json", offset: offset, reason: reason)) {
-            _ = try TokenizerJSON.parse(Array(text.utf8), file: "tokenizer.json")
+            _ = try JSONField(parsing: Array(text.utf8), file: "tokenizer.json")
         }
     }
 
     @Test("JSON strings: escapes, surrogate pairs, invalid UTF-8, deep nesting")
     func jsonStrings() throws {
-        let parsed = try TokenizerJSON.parse(Array(#"["\u00e9\n\ud83e\udd70\/", "e\u0301", 12, -3.5e2]"#.utf8),
-                                             file: "t")
-        guard case let .array(values) = parsed, values.count == 4,
-              case let .string(first) = values[0], case let .string(second) = values[1],
-              case .integer(12) = values[2], case .number(-350) = values[3]
-        else {
-            Issue.record("unexpected parse \(parsed)")
-            return
+        let parsed = try JSONField(parsing: Array(#"["\u00e9\n\ud83e\udd70\/", "e\u0301", 12, -3.5e2]"#.utf8),
+                                   file: "t")
+        let values = try parsed.array()
+        try #require(values.count == 4)
+        #expect(Array(try values[0].string().unicodeScalars) == ["\u{e9}", "\n", "\u{1F970}", "/"])
+        #expect(Array(try values[1].string().unicodeScalars) == ["e", "\u{301}"])
+        #expect(try values[2].integer() == 12)
+        #expect(try values[3].double() == -350)
+        #expect(throws: TokenizerError.invalidValue(file: "t", field: "[3]", expected: "an integer", found: "-3.5e2")) {
+            try values[3].integer()
         }
-        #expect(Array(first.unicodeScalars) == ["\u{e9}", "\n", "\u{1F970}", "/"])
-        #expect(Array(second.unicodeScalars) == ["e", "\u{301}"])
 
         #expect(throws: TokenizerError.invalidUTF8(file: "t", offset: 3)) {
-            _ = try TokenizerJSON.parse([0x22, 0x61, 0x62, 0xFF, 0x22], file: "t")
+            _ = try JSONField(parsing: [0x22, 0x61, 0x62, 0xFF, 0x22], file: "t")
         }
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        #expect(throws: TokenizerError.malformedJSON(file: "t", offset: 64, reason: "nesting deeper than 64 levels")) {
-            _ = try TokenizerJSON.parse(Array(deep.utf8), file: "t")
+        #expect(throws: TokenizerError.malformedJSON(file: "t", offset: 64, reason: "arrays and objects nested deeper than 64 levels")) {
+            _ = try JSONField(parsing: Array(deep.utf8), file: "t")
         }
+    }
+
+    @Test("a repeated key is kept, and the last one counts")
+    func repeatedKeys() throws {
+        let json = #"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}}, "model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1, "a": 2}}}"#
+        let tokenizer = try #require(try load(["tokenizer.json": json]))
+        #expect(try tokenizer.encode("a") == [2])
+        #expect(tokenizer.vocabularySize == 3)
     }
 
     @Test("vocabulary keys are compared byte for byte, not by canonical equivalence")

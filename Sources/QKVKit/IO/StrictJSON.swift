@@ -1,9 +1,9 @@
-/// An RFC 8259 JSON parser for untrusted headers.
+/// An RFC 8259 JSON parser for untrusted files: safetensors headers and shard indexes, tokenizer files.
 ///
 /// Unlike `JSONSerialization`, which keeps one of two equal keys without a word, a repeated key is
-/// an error: a safetensors header with two entries of the same name is ambiguous, and readers
-/// disagree on which one wins. The parser reads borrowed bytes, never traps, bounds nesting depth
-/// and value count, and reports the byte offset of the first problem.
+/// an error unless the caller asks to keep it: a safetensors header with two entries of the same
+/// name is ambiguous, and readers disagree on which one wins. The parser reads borrowed bytes,
+/// never traps, bounds nesting depth and value count, and reports the byte offset of the first problem.
 public enum StrictJSON {
     public struct Limits: Sendable, Equatable {
         /// Arrays and objects nested deeper than this are rejected (the parser recurses once per level).
@@ -15,6 +15,18 @@ public enum StrictJSON {
             self.maximumDepth = maximumDepth
             self.maximumValues = maximumValues
         }
+    }
+
+    /// What parsing does with an object key that repeats an earlier key of the same object.
+    public enum DuplicateKeys: Sendable {
+        /// Throw `duplicateJSONKey`. Keys are compared with `String ==`, canonical equivalence, so
+        /// keys differing only in Unicode normalisation are repeats: a lookup by name could not
+        /// tell them apart either.
+        case reject
+        /// Keep every member in file order and let the reader choose. For documents whose keys are
+        /// data compared byte for byte, such as tokenizer vocabularies where "\u{E9}" and
+        /// "e\u{301}" are different tokens.
+        case keep
     }
 
     /// One member of an object, in the order it was written.
@@ -42,12 +54,13 @@ public enum StrictJSON {
     /// Parses one JSON value surrounded by optional whitespace. `what` names the document in errors;
     /// `baseOffset` is the file offset of `bytes`, so offsets in errors are file offsets.
     public static func parse(
-        _ bytes: UnsafeRawBufferPointer, what: String, baseOffset: Int = 0, limits: Limits = Limits()
+        _ bytes: UnsafeRawBufferPointer, what: String, baseOffset: Int = 0, limits: Limits = Limits(),
+        duplicateKeys: DuplicateKeys = .reject
     ) throws(QKVError) -> Value {
         if let bad = firstInvalidUTF8(bytes) {
             throw .invalidUTF8(field: what, offset: baseOffset + bad)
         }
-        var parser = Parser(bytes: bytes, what: what, baseOffset: baseOffset, limits: limits)
+        var parser = Parser(bytes: bytes, what: what, baseOffset: baseOffset, limits: limits, duplicateKeys: duplicateKeys)
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
         if let byte = parser.peek() {
@@ -56,8 +69,12 @@ public enum StrictJSON {
         return value
     }
 
-    public static func parse(_ bytes: [UInt8], what: String, baseOffset: Int = 0, limits: Limits = Limits()) throws(QKVError) -> Value {
-        try bytes.withBytes { (raw) throws(QKVError) -> Value in try parse(raw, what: what, baseOffset: baseOffset, limits: limits) }
+    public static func parse(
+        _ bytes: [UInt8], what: String, baseOffset: Int = 0, limits: Limits = Limits(), duplicateKeys: DuplicateKeys = .reject
+    ) throws(QKVError) -> Value {
+        try bytes.withBytes { (raw) throws(QKVError) -> Value in
+            try parse(raw, what: what, baseOffset: baseOffset, limits: limits, duplicateKeys: duplicateKeys)
+        }
     }
 }
 
@@ -89,23 +106,43 @@ extension StrictJSON.Value {
         return nil
     }
 
-    /// The first member named `key` (keys are unique, so the only one).
+    /// The first member named `key` (the only one when parsed with `.reject`), by `String ==`.
     public subscript(key: String) -> StrictJSON.Value? {
         members?.first { $0.key == key }?.value
     }
 
-    /// The number when written as a plain integer in 0...Int64.max: no sign, fraction or exponent.
-    public var nonNegativeInteger: Int64? {
-        guard case let .number(text) = self, !text.isEmpty else { return nil }
-        var result: Int64 = 0
-        for byte in text.utf8 {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+    /// The number when written as an integer that fits `Int`: an optional '-', digits, no
+    /// fraction or exponent ("1.0" and "1e2" are not integers here).
+    public var integer: Int? {
+        guard case let .number(text) = self else { return nil }
+        var digits = Substring(text).utf8
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { digits = digits.dropFirst() }
+        guard !digits.isEmpty else { return nil }
+        // Accumulated negatively, so Int.min fits.
+        var result = 0
+        for byte in digits {
+            guard isDigit(byte) else { return nil }
             let (scaled, overflowTimes) = result.multipliedReportingOverflow(by: 10)
-            let (sum, overflowPlus) = scaled.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
-            guard !overflowTimes, !overflowPlus else { return nil }
+            let (sum, overflowMinus) = scaled.subtractingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !overflowTimes, !overflowMinus else { return nil }
             result = sum
         }
-        return result
+        if negative { return result }
+        let (positive, overflow) = (0).subtractingReportingOverflow(result)
+        return overflow ? nil : positive
+    }
+
+    /// The number when written as a plain integer in 0...Int64.max: no sign, fraction or exponent.
+    public var nonNegativeInteger: Int64? {
+        guard case let .number(text) = self, text.utf8.first != UInt8(ascii: "-"), let value = integer else { return nil }
+        return Int64(value)
+    }
+
+    /// The number as the nearest `Double`; a literal beyond its range is infinite, as in `strtod`.
+    public var double: Double? {
+        guard case let .number(text) = self else { return nil }
+        return Double(text)
     }
 
     /// Compact JSON text, cut after about `limit` characters: quotes the value in an error message.
@@ -155,15 +192,19 @@ private struct Parser {
     let what: String
     let baseOffset: Int
     let limits: StrictJSON.Limits
+    /// The path is only for the error about a repeated key, so it is tracked only when rejecting.
+    let rejectsDuplicateKeys: Bool
     var position = 0
     var valueCount = 0
     var path: [PathComponent] = []
 
-    init(bytes: UnsafeRawBufferPointer, what: String, baseOffset: Int, limits: StrictJSON.Limits) {
+    init(bytes: UnsafeRawBufferPointer, what: String, baseOffset: Int, limits: StrictJSON.Limits,
+         duplicateKeys: StrictJSON.DuplicateKeys) {
         self.bytes = bytes
         self.what = what
         self.baseOffset = baseOffset
         self.limits = limits
+        rejectsDuplicateKeys = duplicateKeys == .reject
     }
 
     func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -235,9 +276,9 @@ private struct Parser {
             return .array(items)
         }
         while true {
-            path.append(.index(items.count))
+            if rejectsDuplicateKeys { path.append(.index(items.count)) }
             items.append(try parseValue(depth: depth))
-            path.removeLast()
+            if rejectsDuplicateKeys { path.removeLast() }
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","):
@@ -268,10 +309,10 @@ private struct Parser {
                 throw failure("expected a string key, found \(foundHere())")
             }
             let key = try parseString()
-            // Swift compares strings by canonical equivalence, so keys that differ only in Unicode
-            // normalisation count as repeated: a lookup by name could not tell them apart either.
             let repeated: Bool
-            if members.count < 16 {
+            if !rejectsDuplicateKeys {
+                repeated = false
+            } else if members.count < 16 {
                 repeated = members.contains { $0.key == key }
             } else {
                 if seen.isEmpty { seen = Set(members.map(\.key)) }
@@ -285,9 +326,9 @@ private struct Parser {
                 throw failure("expected ':' after the key \(jsonQuoted(key)), found \(foundHere())")
             }
             position += 1
-            path.append(.key(key))
+            if rejectsDuplicateKeys { path.append(.key(key)) }
             let value = try parseValue(depth: depth)
-            path.removeLast()
+            if rejectsDuplicateKeys { path.removeLast() }
             members.append(StrictJSON.Member(key: key, value: value))
             skipWhitespace()
             switch peek() {

@@ -43,7 +43,7 @@ public enum TokenizerLoader {
     public static func load(wordPieceVocabulary url: URL, config: URL?) throws -> any TextTokenizer {
         let configJSON = try config.map { configURL in
             let file = configURL.lastPathComponent
-            return JSONField(root: try TokenizerJSON.parse(try readFile(configURL), file: file), file: file)
+            return try JSONField(parsing: try readFile(configURL), file: file)
         }
         return try WordPieceVocabularyReader.read(try readFile(url), file: url.lastPathComponent, config: configJSON)
     }
@@ -138,7 +138,7 @@ private struct VocabularyBuilder {
 /// Reads `tokenizer.json`.
 private enum TokenizerJSONReader {
     static func read(_ bytes: [UInt8], file: String) throws -> PipelineTokenizer {
-        let root = JSONField(root: try TokenizerJSON.parse(bytes, file: file), file: file)
+        let root = try JSONField(parsing: bytes, file: file)
         guard case .object = root.value else { throw root.wrongType(expected: "an object") }
 
         let modelField = try root.requiredMember("model")
@@ -413,11 +413,7 @@ private enum TokenizerJSONReader {
 /// Reads a BERT `vocab.txt` plus the options of `tokenizer_config.json`.
 private enum WordPieceVocabularyReader {
     static func read(_ bytes: [UInt8], file: String, config: JSONField?) throws -> PipelineTokenizer {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            var decoder = UTF8()
-            var iterator = bytes.makeIterator()
-            var offset = 0
-            while case let .scalarValue(scalar) = decoder.decode(&iterator) { offset += UTF8.width(scalar) }
+        if let offset = bytes.withUnsafeBytes(firstInvalidUTF8) {
             throw TokenizerError.invalidUTF8(file: file, offset: offset)
         }
         var builder = VocabularyBuilder()
@@ -425,7 +421,7 @@ private enum WordPieceVocabularyReader {
         // line takes over the token's id, as `load_vocab` does.
         var line: [UInt8] = []
         var index = 0
-        var utf8 = text.utf8.makeIterator()
+        var utf8 = bytes.makeIterator()
         var pendingCarriageReturn = false
         func finishLine() {
             builder.insert(String(decoding: line, as: UTF8.self), id: index)
