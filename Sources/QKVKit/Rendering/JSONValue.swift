@@ -58,6 +58,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 }
 
+/// A JSON string literal; also how error messages quote untrusted text, so controls stay escaped
+/// and the message stays on one line.
 func jsonQuoted(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {

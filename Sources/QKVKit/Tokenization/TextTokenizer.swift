@@ -52,31 +52,10 @@ extension TokenizerError: CustomStringConvertible {
             return "\(file): \(field) \(found) is not supported (supported: \(supported)); "
                 + "pass the token ids with --tokens instead"
         case let .tokenNotInVocabulary(file, field, token):
-            return "\(file): \(field): token \(quoted(token)) is not in the vocabulary"
+            return "\(file): \(field): token \(jsonQuoted(token)) is not in the vocabulary"
         case let .unencodable(piece):
-            return "text piece \(quoted(piece)) has no vocabulary entry and the tokenizer has no unknown token; "
+            return "text piece \(jsonQuoted(piece)) has no vocabulary entry and the tokenizer has no unknown token; "
                 + "pass the token ids with --tokens instead"
         }
     }
-}
-
-/// Quotes a token for an error message, escaping controls so the message stays on one line.
-private func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }
