@@ -3,8 +3,9 @@ import Testing
 @testable import QKVKit
 
 // Every kernel is compared with a naive float64 implementation written here, on seeded random
-// inputs of awkward sizes (1, 7, 33, 129, ... : not multiples of the SIMD width, the 6×8 tile,
-// the KC=256 depth block or the 72-row block). Tolerances are stated next to each check.
+// inputs of awkward sizes (1, 7, 33, 129, ... : not multiples of the SIMD width, the 6×16 tile,
+// the KC=256 depth block or the 120-row block, on both sides of the 8-row unpacked path).
+// Tolerances are stated next to each check.
 
 /// SplitMix64, so every run sees the same inputs.
 private struct SeededGenerator: RandomNumberGenerator {
@@ -36,12 +37,13 @@ private struct MatmulCase: CustomTestStringConvertible, Sendable {
 private let matmulCases: [MatmulCase] = [
     (1, 1, 1), (1, 7, 33), (1, 129, 17), (2, 33, 7), (2, 300, 130), (3, 5, 9), (6, 8, 8), (7, 129, 33),
     (33, 7, 129), (13, 257, 19), (73, 300, 77), (129, 64, 520), (40, 513, 41),
+    (8, 40, 50), (9, 40, 50),
 ].map { MatmulCase(m: $0.0, k: $0.1, n: $0.2) }
 
 /// Computes the float32 kernel result and checks it against float64 within the textbook bound for
 /// any summation order: |err| ≤ γ(k+2)·(Σ_i |x_i w_i| + |bias| + |previous out|), γ(j) = j·u/(1 − j·u).
 private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accumulate: Bool,
-                         threads: Int = Kernels.defaultThreadCount) {
+                         threads: Int = Kernels.defaultThreadCount, portable: Bool = false) {
     let (m, k, n) = (c.m, c.k, c.n)
     let x = randomFloats(m * k, seed: 1)
     let w = randomFloats(k * n, seed: 2)  // [k, n], or [n, k] when transposed
@@ -53,7 +55,13 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
             bias.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { op in
                     let b = withBias ? bp.baseAddress : nil
-                    if transposed {
+                    if portable {
+                        let operands = GemmOperands(x: xp.baseAddress!, xStride: k, w: wp.baseAddress!,
+                                                    wStride: transposed ? k : n, weightTransposed: transposed,
+                                                    bias: b, out: op.baseAddress!, outStride: n)
+                        Kernels.gemm(operands, rows: m, inner: k, cols: n, accumulate: accumulate, threads: threads,
+                                     portable: true)
+                    } else if transposed {
                         Kernels.matmulTransposed(xp.baseAddress!, wp.baseAddress!, bias: b, into: op.baseAddress!,
                                                  rows: m, inner: k, cols: n, accumulate: accumulate, threads: threads)
                     } else {
@@ -109,10 +117,22 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         checkMatmul(c, transposed: true, withBias: false, accumulate: true)
     }
 
+    /// The portable C kernels (what CPUs without AVX2+FMA and arm64 run), pinned on this machine.
+    @Test(arguments: matmulCases)
+    fileprivate func portableKernelsMatchFloat64(_ c: MatmulCase) {
+        for transposed in [false, true] {
+            checkMatmul(c, transposed: transposed, withBias: false, accumulate: false, portable: true)
+            checkMatmul(c, transposed: transposed, withBias: true, accumulate: true, portable: true)
+        }
+    }
+
     /// Large enough to cross the threading threshold, several column chunks and depth blocks.
     @Test func largeProblemMatchesFloat64() {
         checkMatmul(MatmulCase(m: 40, k: 300, n: 1100), transposed: false, withBias: true, accumulate: false)
         checkMatmul(MatmulCase(m: 40, k: 300, n: 1100), transposed: true, withBias: true, accumulate: false)
+        // Several row blocks, depth chunks and packed column blocks per thread.
+        checkMatmul(MatmulCase(m: 125, k: 260, n: 1580), transposed: false, withBias: true, accumulate: true)
+        checkMatmul(MatmulCase(m: 125, k: 260, n: 1580), transposed: true, withBias: true, accumulate: false)
         // Matrix-vector path split across threads.
         checkMatmul(MatmulCase(m: 1, k: 1100, n: 1001), transposed: false, withBias: true, accumulate: false)
         checkMatmul(MatmulCase(m: 2, k: 1100, n: 1001), transposed: true, withBias: true, accumulate: true)
