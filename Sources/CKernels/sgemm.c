@@ -424,29 +424,30 @@ static void pack_b(int cols, ptrdiff_t kc, const float *w, ptrdiff_t ldw, float 
 
 // MARK: - Driver
 
-void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
-               const float *w, ptrdiff_t ldw, bool transposed, const float *bias, float *out, ptrdiff_t ldo,
-               bool accumulate) {
-    if (m <= 0 || n <= 0) return;
-    const kernel_set *ks = kernels_for(isa);
-    if (k <= 0) {
-        for (ptrdiff_t r = 0; r < m; r++)
-            for (ptrdiff_t j = 0; j < n; j++) {
-                float v = accumulate ? out[r * ldo + j] : 0;
-                out[r * ldo + j] = bias ? v + bias[j] : v;
-            }
-        return;
-    }
-    if (transposed && m <= SMALL_M) {
-        ks->dot(m, n, k, x, ldx, w, ldw, bias, out, ldo, accumulate);
-        return;
-    }
+/// Where the KC×NR panels of B come from.
+typedef struct {
+    const float *w;        // unpacked B: w [k, n] or w [n, k]ᵀ, row stride ldw
+    ptrdiff_t ldw;
+    bool transposed;
+    const float *packed;   // or a whole weight packed by qkv_pack_weight (NULL if none) ...
+    ptrdiff_t all_panels;  // ... with this many panels in all,
+    ptrdiff_t first_panel; // of which this call's columns start at this one
+} b_source;
+
+/// Depth chunk q of k: [k·q/chunks, k·(q+1)/chunks), a function of k alone.
+static ptrdiff_t chunk_count(ptrdiff_t k) { return (k + KC - 1) / KC; }
+
+static void run_packed_path(const kernel_set *ks, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x,
+                            ptrdiff_t ldx, b_source src, const float *bias, float *out, ptrdiff_t ldo,
+                            bool accumulate) {
     float *ws = workspace();
     float *apack = ws, *bpack = ws + WS_A, *edge = ws + WS_A + WS_B;
-    const bool stream_b = !transposed && m <= SMALL_M;
-    const ptrdiff_t chunks = (k + KC - 1) / KC;
+    const bool stream_b = !src.packed && !src.transposed && m <= SMALL_M;
+    const ptrdiff_t chunks = chunk_count(k);
     const ptrdiff_t panels = (n + NR - 1) / NR;
-    const ptrdiff_t col_blocks = (panels * NR + NC - 1) / NC;
+    // Prepacked weights need no packing room, so no column blocking either.
+    const ptrdiff_t col_blocks = src.packed ? 1 : (panels * NR + NC - 1) / NC;
+    const ptrdiff_t row_blocks = (m + MC - 1) / MC;
     for (ptrdiff_t q = 0; q < chunks; q++) {
         const ptrdiff_t p0 = k * q / chunks, kc = k * (q + 1) / chunks - p0;
         const bool load_c = accumulate || q > 0;
@@ -454,41 +455,111 @@ void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *
         for (ptrdiff_t cb = 0; cb < col_blocks; cb++) {
             const ptrdiff_t j0 = panels * cb / col_blocks * NR;
             const ptrdiff_t j1 = min_pd(n, panels * (cb + 1) / col_blocks * NR);
-            if (!stream_b) {
+            const float *block_b = bpack;  // panel (j - j0) / NR at block_b + (j - j0) * kc
+            if (src.packed) {
+                block_b = src.packed + p0 * src.all_panels * NR + src.first_panel * kc * NR;
+            } else if (!stream_b) {
                 for (ptrdiff_t j = j0; j < j1; j += NR) {
                     int cols = (int)min_pd(NR, j1 - j);
                     float *dst = bpack + (j - j0) * kc;
-                    if (transposed)
-                        ks->pack_bt(cols, kc, w + j * ldw + p0, ldw, dst);
+                    if (src.transposed)
+                        ks->pack_bt(cols, kc, src.w + j * src.ldw + p0, src.ldw, dst);
                     else
-                        pack_b(cols, kc, w + p0 * ldw + j, ldw, dst);
+                        pack_b(cols, kc, src.w + p0 * src.ldw + j, src.ldw, dst);
                 }
             } else if ((j1 - j0) % NR != 0) {
                 ptrdiff_t j = j1 - (j1 - j0) % NR;
-                pack_b((int)(j1 - j), kc, w + p0 * ldw + j, ldw, edge);
+                pack_b((int)(j1 - j), kc, src.w + p0 * src.ldw + j, src.ldw, edge);
             }
-            for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
-                const ptrdiff_t mc = min_pd(MC, m - i0);
-                for (ptrdiff_t i = 0; i < mc; i += MR)
-                    ks->pack_a((int)min_pd(MR, mc - i), kc, x + (i0 + i) * ldx + p0, ldx, apack + i * kc);
+            for (ptrdiff_t rb = 0; rb < row_blocks; rb++) {
+                // Balanced row blocks and row panels: 8 rows run as 4 + 4, not 6 + 2.
+                const ptrdiff_t i0 = m * rb / row_blocks, mc = m * (rb + 1) / row_blocks - i0;
+                const ptrdiff_t row_panels = (mc + MR - 1) / MR;
+                for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
+                    const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
+                    ks->pack_a((int)(r1 - r0), kc, x + (i0 + r0) * ldx + p0, ldx, apack + ip * kc * MR);
+                }
                 for (ptrdiff_t j = j0; j < j1; j += NR) {
                     const int cols = (int)min_pd(NR, j1 - j);
-                    const float *b = bpack + (j - j0) * kc;
+                    const float *b = block_b + (j - j0) * kc;
                     ptrdiff_t ldb = NR;
                     if (stream_b) {
                         if (cols == NR) {
-                            b = w + p0 * ldw + j;
-                            ldb = ldw;
+                            b = src.w + p0 * src.ldw + j;
+                            ldb = src.ldw;
                         } else {
                             b = edge;
                         }
                     }
-                    for (ptrdiff_t i = 0; i < mc; i += MR) {
-                        ks->tile((int)min_pd(MR, mc - i), cols, kc, apack + i * kc, b, ldb,
-                                 out + (i0 + i) * ldo + j, ldo, load_c, chunk_bias ? chunk_bias + j : NULL);
+                    for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
+                        const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
+                        ks->tile((int)(r1 - r0), cols, kc, apack + ip * kc * MR, b, ldb, out + (i0 + r0) * ldo + j,
+                                 ldo, load_c, chunk_bias ? chunk_bias + j : NULL);
                     }
                 }
             }
         }
     }
+}
+
+/// out = (accumulate ? out : 0) + bias, for k == 0.
+static void bias_only(ptrdiff_t m, ptrdiff_t n, const float *bias, float *out, ptrdiff_t ldo, bool accumulate) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        for (ptrdiff_t j = 0; j < n; j++) {
+            float v = accumulate ? out[r * ldo + j] : 0;
+            out[r * ldo + j] = bias ? v + bias[j] : v;
+        }
+}
+
+void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+               const float *w, ptrdiff_t ldw, bool transposed, const float *bias, float *out, ptrdiff_t ldo,
+               bool accumulate) {
+    if (m <= 0 || n <= 0) return;
+    const kernel_set *ks = kernels_for(isa);
+    if (k <= 0) {
+        bias_only(m, n, bias, out, ldo, accumulate);
+    } else if (transposed && m <= SMALL_M) {
+        ks->dot(m, n, k, x, ldx, w, ldw, bias, out, ldo, accumulate);
+    } else {
+        b_source src = {w, ldw, transposed, NULL, 0, 0};
+        run_packed_path(ks, m, n, k, x, ldx, src, bias, out, ldo, accumulate);
+    }
+}
+
+// MARK: - Prepacked weights
+
+ptrdiff_t qkv_packed_weight_count(ptrdiff_t n, ptrdiff_t k) {
+    if (n <= 0 || k <= 0) return 0;
+    return (n + NR - 1) / NR * NR * k;
+}
+
+void qkv_pack_weight(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, bool transposed, float *packed) {
+    if (n <= 0 || k <= 0) return;
+    const kernel_set *ks = kernels_for(qkv_best_isa());
+    const ptrdiff_t chunks = chunk_count(k), panels = (n + NR - 1) / NR;
+    for (ptrdiff_t q = 0; q < chunks; q++) {
+        const ptrdiff_t p0 = k * q / chunks, kc = k * (q + 1) / chunks - p0;
+        for (ptrdiff_t p = 0; p < panels; p++) {
+            const ptrdiff_t j = p * NR;
+            const int cols = (int)min_pd(NR, n - j);
+            float *dst = packed + p0 * panels * NR + p * kc * NR;
+            if (transposed)
+                ks->pack_bt(cols, kc, w + j * ldw + p0, ldw, dst);
+            else
+                pack_b(cols, kc, w + p0 * ldw + j, ldw, dst);
+        }
+    }
+}
+
+void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+                      const float *packed, ptrdiff_t packed_cols, ptrdiff_t first_col, const float *bias,
+                      float *out, ptrdiff_t ldo, bool accumulate) {
+    if (m <= 0 || n <= 0) return;
+    const kernel_set *ks = kernels_for(isa);
+    if (k <= 0) {
+        bias_only(m, n, bias, out, ldo, accumulate);
+        return;
+    }
+    b_source src = {NULL, 0, false, packed, (packed_cols + NR - 1) / NR, first_col / NR};
+    run_packed_path(ks, m, n, k, x, ldx, src, bias, out, ldo, accumulate);
 }

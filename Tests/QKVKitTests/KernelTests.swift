@@ -209,11 +209,14 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
 
     /// Inputs in [−8, 8]: float32 rounding of x − max (≤ 16·u relative after exp), expf (1 ulp),
     /// the 16-lane sum and the scaling stay well under 4e-6 relative.
-    @Test(arguments: [(1, 1), (3, 7), (5, 33), (2, 129), (4, 300)])
-    func matchesFloat64(rows: Int, cols: Int) {
+    @Test(arguments: [(1, 1), (3, 7), (5, 33), (2, 129), (4, 300)], [false, true])
+    func matchesFloat64(shape: (Int, Int), portable: Bool) {
+        let (rows, cols) = shape
         var x = randomFloats(rows * cols, seed: UInt64(rows * 1000 + cols), in: -8...8)
         let original = x
-        x.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: rows, cols: cols) }
+        x.withUnsafeMutableBufferPointer {
+            Kernels.softmaxRows($0.baseAddress!, rows: rows, cols: cols, causalOffset: nil, scale: 1, portable: portable)
+        }
         for r in 0..<rows {
             let ref = Self.reference(original[(r * cols)..<((r + 1) * cols)])
             for j in 0..<cols {
@@ -245,13 +248,18 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         }
     }
 
-    @Test func nonFiniteRowsBecomeNaN() {
-        var x: [Float] = [-.infinity, -.infinity, -.infinity, 1, .nan, 2, 0, .infinity, 1, 0, 1, 2]
-        x.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: 4, cols: 3) }
+    /// The last row is masked with −inf, which must give probability exactly 0.
+    @Test(arguments: [false, true])
+    func nonFiniteRowsBecomeNaN(portable: Bool) {
+        var x: [Float] = [-.infinity, -.infinity, -.infinity, 1, .nan, 2, 0, .infinity, 1, 0, 1, 2, 0, -.infinity, 0]
+        x.withUnsafeMutableBufferPointer {
+            Kernels.softmaxRows($0.baseAddress!, rows: 5, cols: 3, causalOffset: nil, scale: 1, portable: portable)
+        }
         let nanRows = x[0..<9].allSatisfy { $0.isNaN }
         let finiteRow = x[9..<12].allSatisfy { $0.isFinite }
         #expect(nanRows)
         #expect(finiteRow)
+        #expect(x[12..<15] == [0.5, 0, 0.5])
         x.withUnsafeBufferPointer { #expect(!Kernels.allFinite($0.baseAddress!, count: 12)) }
         x.withUnsafeBufferPointer { #expect(Kernels.allFinite($0.baseAddress! + 9, count: 3)) }
     }
@@ -346,8 +354,24 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         }
     }
 
-    @Test func geluErfMatchesFloat64() {
-        Self.check({ Kernels.geluErf($0, count: $1) }) { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }
+    @Test(arguments: [false, true])
+    func geluErfMatchesFloat64(portable: Bool) {
+        Self.check({ Kernels.geluErf($0, count: $1, portable: portable) }) {
+            0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot()))
+        }
+    }
+
+    /// Large enough to be split across threads; an element's value does not depend on the split.
+    @Test func geluErfAcrossThreadsMatchesOneCall() {
+        let inputs = randomFloats(100_003, seed: 42, in: -9...9)
+        var split = inputs, whole = inputs
+        split.withUnsafeMutableBufferPointer { Kernels.geluErf($0.baseAddress!, count: $0.count) }
+        whole.withUnsafeMutableBufferPointer { p in
+            for start in stride(from: 0, to: p.count, by: 1000) {
+                Kernels.geluErf(p.baseAddress! + start, count: min(1000, p.count - start))
+            }
+        }
+        #expect(split.map(\.bitPattern) == whole.map(\.bitPattern))
     }
 
     @Test func geluTanhMatchesFloat64() {

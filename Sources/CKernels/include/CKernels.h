@@ -36,6 +36,30 @@ void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                const float *_Nullable bias,
                float *out, ptrdiff_t ldo, bool accumulate);
 
+/// Floats that qkv_pack_weight writes for B[k, n]: k · ⌈n / 16⌉ · 16 (0 if n or k is 0).
+ptrdiff_t qkv_packed_weight_count(ptrdiff_t n, ptrdiff_t k);
+
+/// packed[qkv_packed_weight_count(n, k)] = B[k, n] (B as in qkv_sgemm) in the panel layout the
+/// kernels read, so a weight used many times is packed once (at load) instead of on every call.
+void qkv_pack_weight(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, bool transposed, float *packed);
+
+/// As qkv_sgemm, with B = columns [first_col, first_col + n) of a weight that qkv_pack_weight
+/// packed with packed_cols columns and the same k. first_col must be a multiple of 16.
+/// The summation order of each element is that of qkv_sgemm with m > 8 (any m here).
+void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      const float *x, ptrdiff_t ldx,
+                      const float *packed, ptrdiff_t packed_cols, ptrdiff_t first_col,
+                      const float *_Nullable bias,
+                      float *out, ptrdiff_t ldo, bool accumulate);
+
+/// x[count] = 0.5·x·(1 + erf(x/√2)) in place (exact GELU). AVX2: erf by piecewise polynomials
+/// with absolute error ≤ 1.1·2⁻²⁴; portable: libm erff.
+void qkv_gelu_erf(qkv_isa isa, float *x, ptrdiff_t count);
+
+/// row[count] = softmax(row · scale) in place, max-subtracted. Any NaN (or a row whose maximum is
+/// ±inf) makes the whole row NaN. AVX2: exp by polynomial (≤ 1 ulp); portable: libm expf.
+void qkv_softmax_row(qkv_isa isa, float *row, ptrdiff_t count, float scale);
+
 #pragma clang assume_nonnull end
 
 #endif

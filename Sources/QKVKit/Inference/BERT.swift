@@ -5,13 +5,17 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
     public let config: ModelConfig
     let weights: Weights
 
-    /// Linear weights in PyTorch layout [out, in]: y = x · Wᵀ + b.
+    /// Linear weights stored in PyTorch layout [out, in] (y = x · Wᵀ + b), packed at load.
     struct Layer {
-        var wq, bq, wk, bk, wv, bv: FloatTensor  // (dim, dim), (dim)
-        var wo, bo: FloatTensor  // (dim, dim), (dim)
+        var wq, wk, wv: PackedWeight  // (dim, dim)
+        var bq, bk, bv: FloatTensor  // (dim)
+        var wo: PackedWeight  // (dim, dim)
+        var bo: FloatTensor  // (dim)
         var attnNormWeight, attnNormBias: FloatTensor  // (dim)
-        var wUp, bUp: FloatTensor  // (hidden, dim), (hidden)
-        var wDown, bDown: FloatTensor  // (dim, hidden), (dim)
+        var wUp: PackedWeight  // (hidden, dim)
+        var bUp: FloatTensor  // (hidden)
+        var wDown: PackedWeight  // (dim, hidden)
+        var bDown: FloatTensor  // (dim)
         var ffnNormWeight, ffnNormBias: FloatTensor  // (dim)
     }
 
@@ -51,10 +55,12 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         let layers = try (0..<checkpoint.config.layerCount).map { i in
             let p = "layers.\(i)."
             return Layer(
-                wq: try w(p + "wq"), bq: try w(p + "bq"), wk: try w(p + "wk"), bk: try w(p + "bk"),
-                wv: try w(p + "wv"), bv: try w(p + "bv"), wo: try w(p + "wo"), bo: try w(p + "bo"),
+                wq: try w.packed(p + "wq", transposed: true), wk: try w.packed(p + "wk", transposed: true),
+                wv: try w.packed(p + "wv", transposed: true), bq: try w(p + "bq"), bk: try w(p + "bk"), bv: try w(p + "bv"),
+                wo: try w.packed(p + "wo", transposed: true), bo: try w(p + "bo"),
                 attnNormWeight: try w(p + "attn_norm.weight"), attnNormBias: try w(p + "attn_norm.bias"),
-                wUp: try w(p + "w_up"), bUp: try w(p + "b_up"), wDown: try w(p + "w_down"), bDown: try w(p + "b_down"),
+                wUp: try w.packed(p + "w_up", transposed: true), bUp: try w(p + "b_up"),
+                wDown: try w.packed(p + "w_down", transposed: true), bDown: try w(p + "b_down"),
                 ffnNormWeight: try w(p + "ffn_norm.weight"), ffnNormBias: try w(p + "ffn_norm.bias"))
         }
         let weights = Weights(
@@ -115,13 +121,14 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
     }
 }
 
-/// out[T, n] = x[T, d] · Wᵀ + b with W in PyTorch layout [n, d].
+/// out[T, n] (+)= x[T, d] · W + b with W packed from PyTorch layout [n, d] (or Conv1D [d, n]).
 func linear(
-    _ x: UnsafePointer<Float>, _ weight: FloatTensor, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
-    rows: Int, inner: Int, cols: Int
+    _ x: UnsafePointer<Float>, _ weight: PackedWeight, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
+    rows: Int, inner: Int, cols: Int, accumulate: Bool = false
 ) {
-    withExtendedLifetime((weight, bias)) {
-        Kernels.matmulTransposed(x, weight.pointer, bias: bias?.pointer, into: out, rows: rows, inner: inner, cols: cols)
+    precondition(weight.inner == inner && weight.cols == cols, "weight shape")
+    withExtendedLifetime(bias) {
+        weight.apply(x, bias: bias?.pointer, into: out, rows: rows, accumulate: accumulate)
     }
 }
 

@@ -21,6 +21,15 @@ struct WeightLoader {
         try checkpoint.floats(name, verify: verify)
     }
 
+    /// A weight matrix packed for the GEMM kernels (shape [out, in] if `transposed`, else [in, out]).
+    /// The tensor's file-mapped pages are given back right after, so the weights stay resident once.
+    func packed(_ name: String, transposed: Bool) throws -> PackedWeight {
+        let tensor = try callAsFunction(name)
+        let packed = PackedWeight(tensor, transposed: transposed)
+        tensor.releaseResidentPages()
+        return packed
+    }
+
     /// A tensor the architecture can do without (a bias that some checkpoints omit).
     func optional(_ name: String) throws -> FloatTensor? {
         checkpoint.hasTensor(name) ? try checkpoint.floats(name, verify: verify) : nil

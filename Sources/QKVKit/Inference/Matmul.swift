@@ -50,9 +50,8 @@ extension Kernels {
         let (mk, overflow1) = m.multipliedReportingOverflow(by: k)
         let (mkn, overflow2) = mk.multipliedReportingOverflow(by: n)
         let work = overflow1 || overflow2 ? Int.max : mkn
-        // Whole 16-column panels per thread, and no thread woken for less than ~50 µs of work.
         let panels = (n + 15) / 16
-        let chunks = min(max(1, threads), panels, max(1, work / parallelWork))
+        let chunks = columnChunks(work: work, cols: n, threads: threads)
         if chunks == 1 {
             o.run(rows: m, inner: k, cols: 0..<n, accumulate: accumulate, isa: isa)
             return
@@ -61,6 +60,12 @@ extension Kernels {
             let j0 = panels * c / chunks * 16, j1 = min(n, panels * (c + 1) / chunks * 16)
             o.run(rows: m, inner: k, cols: j0..<j1, accumulate: accumulate, isa: isa)
         }
+    }
+
+    /// How many column blocks (one per thread) an output of `cols` columns and `work` multiply-adds
+    /// is split into: whole 16-column panels each, and no thread woken for a few µs of work.
+    static func columnChunks(work: Int, cols: Int, threads: Int) -> Int {
+        min(max(1, threads), (cols + 15) / 16, max(1, work / parallelWork))
     }
 
     /// Multiply-adds below which one thread beats waking others.
@@ -85,5 +90,70 @@ struct GemmOperands: @unchecked Sendable {
         let wBlock = weightTransposed ? w + j0 * wStride : w + j0
         qkv_sgemm(isa, m, cols.count, k, x, xStride, wBlock, wStride, weightTransposed, bias.map { $0 + j0 },
                   out + j0, outStride, accumulate)
+    }
+}
+
+/// A weight matrix packed once, at load, into the panel layout the GEMM kernels read: B[inner, cols]
+/// of out = x · B, from w [cols, inner] (PyTorch nn.Linear, `transposed`) or w [inner, cols] (Conv1D).
+///
+/// Packing is a copy of the same floats (columns padded to a multiple of 16 with zeros), so it
+/// takes the tensor's size; the source's mapped pages are given back to the OS afterwards.
+final class PackedWeight: @unchecked Sendable {
+    let inner: Int
+    let cols: Int
+    private let storage: UnsafeMutablePointer<Float>
+
+    /// Packs `tensor` (shape [cols, inner] if `transposed`, else [inner, cols]).
+    init(_ tensor: FloatTensor, transposed: Bool) {
+        precondition(tensor.shape.count == 2, "a weight matrix has two dimensions")
+        cols = transposed ? tensor.shape[0] : tensor.shape[1]
+        inner = transposed ? tensor.shape[1] : tensor.shape[0]
+        let count = qkv_packed_weight_count(cols, inner)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
+        tensor.withUnsafeBufferPointer { w in
+            qkv_pack_weight(cols, inner, w.baseAddress!, transposed ? inner : cols, transposed, storage)
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// out[rows, cols] (+)= x[rows, inner] · B (+ bias[cols]), columns split across `threads`.
+    func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+               rows m: Int, accumulate: Bool = false, threads: Int = Kernels.defaultThreadCount) {
+        precondition(m >= 0, "negative matrix size")
+        guard m > 0, cols > 0 else { return }
+        let (mk, overflow1) = m.multipliedReportingOverflow(by: inner)
+        let (mkn, overflow2) = mk.multipliedReportingOverflow(by: cols)
+        let chunks = Kernels.columnChunks(work: overflow1 || overflow2 ? Int.max : mkn, cols: cols, threads: threads)
+        let panels = (cols + 15) / 16
+        withExtendedLifetime(self) {
+            let o = PackedOperands(x: x, packed: storage, inner: inner, cols: cols, bias: bias, out: out)
+            if chunks == 1 {
+                o.run(rows: m, cols: 0..<cols, accumulate: accumulate)
+                return
+            }
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let j0 = panels * c / chunks * 16, j1 = min(cols, panels * (c + 1) / chunks * 16)
+                o.run(rows: m, cols: j0..<j1, accumulate: accumulate)
+            }
+        }
+    }
+}
+
+/// out[m, cols] (+)= x[m, inner] · packed (+ bias), x and out with contiguous rows.
+private struct PackedOperands: @unchecked Sendable {
+    var x: UnsafePointer<Float>
+    var packed: UnsafePointer<Float>
+    var inner: Int
+    var cols: Int
+    var bias: UnsafePointer<Float>?
+    var out: UnsafeMutablePointer<Float>
+
+    /// The output columns `range` (starting on a 16-column panel) on the calling thread.
+    func run(rows m: Int, cols range: Range<Int>, accumulate: Bool) {
+        let j0 = range.lowerBound
+        qkv_sgemm_packed(qkv_best_isa(), m, range.count, inner, x, inner, packed, cols, j0, bias.map { $0 + j0 },
+                         out + j0, cols, accumulate)
     }
 }

@@ -111,8 +111,7 @@ func multiHeadAttention(
         let scores = GemmOperands(x: q + h * hd, xStride: s.qStride, w: k + g * hd, wStride: s.kvStride,
                                   weightTransposed: true, bias: nil, out: a, outStride: t)
         Kernels.gemm(scores, rows: t, inner: hd, cols: t, accumulate: false, threads: 1)
-        Kernels.scale(a, count: t * t, by: scale)
-        Kernels.softmaxRows(a, rows: t, cols: t, causalOffset: s.causal ? 0 : nil)
+        Kernels.softmaxRows(a, rows: t, cols: t, causalOffset: s.causal ? 0 : nil, scale: scale)
         let context = GemmOperands(x: a, xStride: t, w: v + g * hd, wStride: s.kvStride, weightTransposed: false,
                                    bias: nil, out: output + h * hd, outStride: outStride)
         Kernels.gemm(context, rows: t, inner: t, cols: hd, accumulate: false, threads: 1)
