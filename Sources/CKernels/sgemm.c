@@ -154,6 +154,8 @@ AVX2 static ALWAYS_INLINE void tile_avx2_rows(const int rows, int cols, ptrdiff_
     for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (ptrdiff_t p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        // Weights streamed from memory (packed panels follow each other): fetch 2 KiB ahead.
+        _mm_prefetch((const char *)(b + 32 * NR), _MM_HINT_T0);
         for (int r = 0; r < rows; r++) {
             __m256 av = _mm256_broadcast_ss(a + r);
             acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
@@ -239,24 +241,19 @@ AVX2 static ALWAYS_INLINE void transpose8(__m256 r[8]) {
 }
 
 AVX2 static void pack_a_avx2(int rows, ptrdiff_t kc, const float *x, ptrdiff_t ldx, float *dst) {
-    if (rows < MR) {
-        pack_a_generic(rows, kc, x, ldx, dst);
-        return;
-    }
     ptrdiff_t p = 0;
-    // 8 depths at a time: transpose 6 rows (+2 zero rows), then store each 6-float column with an
-    // 8-wide store whose 2 extra lanes the next store overwrites; the last one is masked.
+    // 8 depths at a time: transpose the rows (zeros below them), then store each 6-float column
+    // with an 8-wide store whose 2 extra lanes the next store overwrites; the last one is masked.
     const __m256i six = first_lanes(MR);
     for (; p + 8 <= kc; p += 8) {
         __m256 r[8];
-        for (int i = 0; i < MR; i++) r[i] = _mm256_loadu_ps(x + i * ldx + p);
-        r[6] = r[7] = _mm256_setzero_ps();
+        for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_loadu_ps(x + i * ldx + p) : _mm256_setzero_ps();
         transpose8(r);
         for (int i = 0; i < 7; i++) _mm256_storeu_ps(dst + (p + i) * MR, r[i]);
         _mm256_maskstore_ps(dst + (p + 7) * MR, six, r[7]);
     }
     for (; p < kc; p++)
-        for (int i = 0; i < MR; i++) dst[p * MR + i] = x[i * ldx + p];
+        for (int i = 0; i < MR; i++) dst[p * MR + i] = i < rows ? x[i * ldx + p] : 0;
 }
 
 AVX2 static void pack_bt_avx2(int cols, ptrdiff_t kc, const float *w, ptrdiff_t ldw, float *dst) {

@@ -10,7 +10,11 @@ import Foundation
 
 extension Kernels {
     /// Number of threads the matmul kernels use by default: the active processor count.
-    public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    public static var defaultThreadCount: Int { processorCount }
+
+    /// Read once: Foundation reads cgroup files on every `activeProcessorCount` on Linux, which
+    /// cost more than a small matrix product.
+    private static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// out[T,n] = x[T,d] · w[d,n] (+ bias[n]) (+ out if accumulate); w row-major [d,n] (GPT-2 Conv1D, QKV)
     ///
@@ -64,6 +68,7 @@ extension Kernels {
 
     /// How many column blocks (one per thread) an output of `cols` columns and `work` multiply-adds
     /// is split into: whole 16-column panels each, and no thread woken for a few µs of work.
+    /// (More blocks than threads, for balance when the OS preempts one, measured no faster.)
     static func columnChunks(work: Int, cols: Int, threads: Int) -> Int {
         min(max(1, threads), (cols + 15) / 16, max(1, work / parallelWork))
     }
