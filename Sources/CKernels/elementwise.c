@@ -123,8 +123,14 @@ AVX2 static void softmax_row_avx2(float *row, ptrdiff_t count, float scale) {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256 m = _mm256_set1_ps(-INFINITY), any_nan = _mm256_setzero_ps();
     ptrdiff_t i = 0;
-    for (; i < count; i += 8) {
-        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - i < 8 ? count - i : 8)), lane);
+    for (; i + 8 <= count; i += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + i), s);
+        _mm256_storeu_ps(row + i, v);
+        any_nan = _mm256_or_ps(any_nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        m = _mm256_max_ps(m, v);
+    }
+    if (i < count) {
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - i)), lane);
         __m256 v = _mm256_mul_ps(_mm256_maskload_ps(row + i, mask), s);
         _mm256_maskstore_ps(row + i, mask, v);
         v = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), v, _mm256_castsi256_ps(mask));

@@ -7,8 +7,8 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
 
     /// Linear weights stored in PyTorch layout [out, in] (y = x · Wᵀ + b), packed at load.
     struct Layer {
-        var wq, wk, wv: PackedWeight  // (dim, dim)
-        var bq, bk, bv: FloatTensor  // (dim)
+        var wqkv: PackedWeight  // wq | wk | wv: (3*dim, dim)
+        var bqkv: FloatTensor  // bq | bk | bv: (3*dim)
         var wo: PackedWeight  // (dim, dim)
         var bo: FloatTensor  // (dim)
         var attnNormWeight, attnNormBias: FloatTensor  // (dim)
@@ -54,9 +54,9 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         let w = WeightLoader(checkpoint: checkpoint, verify: verify)
         let layers = try (0..<checkpoint.config.layerCount).map { i in
             let p = "layers.\(i)."
+            let (wqkv, bqkv) = try w.stackedLinear([p + "wq", p + "wk", p + "wv"], biases: [p + "bq", p + "bk", p + "bv"])
             return Layer(
-                wq: try w.packed(p + "wq", transposed: true), wk: try w.packed(p + "wk", transposed: true),
-                wv: try w.packed(p + "wv", transposed: true), bq: try w(p + "bq"), bk: try w(p + "bk"), bv: try w(p + "bv"),
+                wqkv: wqkv, bqkv: bqkv,
                 wo: try w.packed(p + "wo", transposed: true), bo: try w(p + "bo"),
                 attnNormWeight: try w(p + "attn_norm.weight"), attnNormBias: try w(p + "attn_norm.bias"),
                 wUp: try w.packed(p + "w_up", transposed: true), bUp: try w(p + "b_up"),
@@ -78,7 +78,7 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         let eps = Float(c.normEpsilon ?? 1e-12)
         // Run state.
         let x = ScratchBuffer(t * d)  // (T, dim) hidden states
-        let q = ScratchBuffer(t * d), k = ScratchBuffer(t * d), v = ScratchBuffer(t * d)  // (T, dim)
+        let qkv = ScratchBuffer(t * 3 * d)  // (T, 3*dim): q | k | v per row
         let context = ScratchBuffer(t * d)  // (T, dim) attention output before Wo
         let projected = ScratchBuffer(t * d)  // (T, dim)
         let hidden = ScratchBuffer(t * ff)  // (T, hidden)
@@ -92,16 +92,15 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         layerNorm(x.pointer, rows: t, cols: d, weights.embedNormWeight, weights.embedNormBias, eps: eps)
 
         for (index, layer) in weights.layers.enumerated() where index <= lastLayer {
-            // 2. Q, K, V projections with bias.
-            linear(x.pointer, layer.wq, layer.bq, into: q.pointer, rows: t, inner: d, cols: d)
-            linear(x.pointer, layer.wk, layer.bk, into: k.pointer, rows: t, inner: d, cols: d)
-            linear(x.pointer, layer.wv, layer.bv, into: v.pointer, rows: t, inner: d, cols: d)
-            // 3. Full (bidirectional) attention per head.
+            // 2. Q, K, V projections with bias, as one product.
+            linear(x.pointer, layer.wqkv, layer.bqkv, into: qkv.pointer, rows: t, inner: d, cols: 3 * d)
+            // 3. Full (bidirectional) attention per head, read in place from the fused rows.
             let shape = AttentionShape(
-                tokens: t, heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, causal: false, qStride: d, kvStride: d)
+                tokens: t, heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, causal: false, qStride: 3 * d,
+                kvStride: 3 * d)
             multiHeadAttention(
-                q: q.pointer, k: k.pointer, v: v.pointer, shape: shape, scale: 1 / Float(c.headDim).squareRoot(),
-                probabilities: probabilities.pointer, output: context.pointer)
+                q: qkv.pointer, k: qkv.pointer + d, v: qkv.pointer + 2 * d, shape: shape,
+                scale: 1 / Float(c.headDim).squareRoot(), probabilities: probabilities.pointer, output: context.pointer)
             if wanted.contains(index) {
                 result.append(try collectAttention(layer: index, probabilities: probabilities.pointer, heads: c.headCount, tokens: t))
             }

@@ -30,6 +30,17 @@ struct WeightLoader {
         return packed
     }
 
+    /// nn.Linear weights [n_i, in] packed as one [Σ n_i, in] matrix (fused projections), with their
+    /// biases concatenated; mapped pages released as in `packed`.
+    func stackedLinear(_ weights: [String], biases: [String]) throws -> (PackedWeight, FloatTensor) {
+        let tensors = try weights.map { try callAsFunction($0) }
+        let packed = PackedWeight(stackingTransposed: tensors)
+        for tensor in tensors { tensor.releaseResidentPages() }
+        let biasValues = try biases.flatMap { try callAsFunction($0).values }
+        precondition(biasValues.count == packed.cols, "one bias per output")
+        return (packed, FloatTensor(name: biases.joined(separator: "|"), shape: [packed.cols], values: biasValues))
+    }
+
     /// A tensor the architecture can do without (a bias that some checkpoints omit).
     func optional(_ name: String) throws -> FloatTensor? {
         checkpoint.hasTensor(name) ? try checkpoint.floats(name, verify: verify) : nil
@@ -40,8 +51,11 @@ struct WeightLoader {
 func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int) throws(QKVError) -> LayerAttention {
     var result: [[Float]] = []
     for head in 0..<heads {
-        let matrix = UnsafeBufferPointer(start: probabilities + head * t * t, count: t * t)
-        guard matrix.allSatisfy({ $0.isFinite }) else { throw .nonFiniteAttention(layer: layer, head: head) }
+        let start = probabilities + head * t * t
+        let matrix = UnsafeBufferPointer(start: start, count: t * t)
+        guard Kernels.allFinite(start, count: t * t) else {
+            throw .nonFiniteAttention(layer: layer, head: head)
+        }
         result.append(Array(matrix))
     }
     return LayerAttention(layer: layer, tokenCount: t, heads: result)

@@ -109,16 +109,40 @@ final class PackedWeight: @unchecked Sendable {
     private let storage: UnsafeMutablePointer<Float>
 
     /// Packs `tensor` (shape [cols, inner] if `transposed`, else [inner, cols]).
-    init(_ tensor: FloatTensor, transposed: Bool) {
+    convenience init(_ tensor: FloatTensor, transposed: Bool) {
         precondition(tensor.shape.count == 2, "a weight matrix has two dimensions")
-        cols = transposed ? tensor.shape[0] : tensor.shape[1]
-        inner = transposed ? tensor.shape[1] : tensor.shape[0]
-        let count = qkv_packed_weight_count(cols, inner)
-        storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: max(count, 1))
+        let cols = transposed ? tensor.shape[0] : tensor.shape[1]
+        let inner = transposed ? tensor.shape[1] : tensor.shape[0]
+        self.init(inner: inner, cols: cols)
         tensor.withUnsafeBufferPointer { w in
             qkv_pack_weight(cols, inner, w.baseAddress!, transposed ? inner : cols, transposed, storage)
         }
+    }
+
+    /// Packs nn.Linear weights [n_i, inner] stacked along the output: one product gives
+    /// [x·W_0ᵀ | x·W_1ᵀ | ...] (fused Q, K, V projections).
+    convenience init(stackingTransposed tensors: [FloatTensor]) {
+        precondition(!tensors.isEmpty && tensors.allSatisfy { $0.shape.count == 2 }, "weight matrices have two dimensions")
+        let inner = tensors[0].shape[1]
+        precondition(tensors.allSatisfy { $0.shape[1] == inner }, "stacked weights share the input width")
+        let cols = tensors.reduce(0) { $0 + $1.shape[0] }
+        self.init(inner: inner, cols: cols)
+        let stacked = UnsafeMutablePointer<Float>.allocate(capacity: max(cols * inner, 1))
+        defer { stacked.deallocate() }
+        var offset = 0
+        for tensor in tensors {
+            tensor.withUnsafeBufferPointer { (stacked + offset).update(from: $0.baseAddress!, count: $0.count) }
+            offset += tensor.count
+        }
+        qkv_pack_weight(cols, inner, stacked, inner, true, storage)
+    }
+
+    private init(inner: Int, cols: Int) {
+        self.inner = inner
+        self.cols = cols
+        let count = qkv_packed_weight_count(cols, inner)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     deinit { storage.deallocate() }
