@@ -2,8 +2,9 @@
 //
 // Per depth chunk (≤ KC, sizes depend on k only): pack B for up to NC columns into KC×NR column
 // panels, pack up to MC rows of x into KC×MR row panels, then sweep MR×NR tiles with B's panel in
-// L1 and the packed rows in L2. Few rows (m ≤ SMALL_M) skip the packing of B: x·W reads W's rows
-// in place, x·Wᵀ takes dot products of whole rows instead.
+// L1 and the packed rows in L2. Model weights are packed once at load (qkv_pack_weight), so
+// their products only pack x. Few rows (m ≤ SMALL_M) of an unpacked B skip its packing: x·W
+// reads W's rows in place, x·Wᵀ takes dot products of whole rows instead.
 //
 // Each output element is Σ_k in increasing k within a chunk (one FMA chain per element), chunks
 // added in order, then the bias; the dot-product path uses 8 interleaved partial sums reduced in a
@@ -24,8 +25,8 @@ enum {
     MR = 6,         // micro-tile rows
     NR = 16,        // micro-tile columns (two AVX2 vectors)
     KC = 256,       // depth of one packed chunk: a KC×NR B panel (16 KiB) stays in L1
-    MC = 120,       // rows packed at once: MC×KC of x (120 KiB) stays in L2
-    NC = 768,       // columns packed at once (768 KiB, shared L3 / streamed)
+    MC = 192,       // rows packed at once: MC×KC of x (192 KiB) stays in L2
+    NC = 2048,      // columns packed at once (2 MiB, in L3)
     SMALL_M = 8,    // up to this many rows: no B packing
 };
 
@@ -152,6 +153,11 @@ AVX2 static ALWAYS_INLINE void tile_avx2_rows(const int rows, int cols, ptrdiff_
                                               bool load_c, const float *bias) {
     __m256 acc[MR][2];
     for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    // The C tile is read or written only after the loop: start fetching it now (it is often in L3).
+    for (int r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
     for (ptrdiff_t p = 0; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         // Weights streamed from memory (packed panels follow each other): fetch 2 KiB ahead.
