@@ -17,7 +17,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        .target(name: "QKVKit", dependencies: ["CZlib"]),
+        // Float32 GEMM micro-kernels (AVX2+FMA chosen at run time, portable C elsewhere).
+        .target(name: "CKernels"),
+        .target(name: "QKVKit", dependencies: ["CZlib", "CKernels"]),
         .executableTarget(
             name: "qkv",
             dependencies: [

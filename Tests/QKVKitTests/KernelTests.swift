@@ -3,8 +3,9 @@ import Testing
 @testable import QKVKit
 
 // Every kernel is compared with a naive float64 implementation written here, on seeded random
-// inputs of awkward sizes (1, 7, 33, 129, ... : not multiples of the SIMD width, the 6×8 tile,
-// the KC=256 depth block or the 72-row block). Tolerances are stated next to each check.
+// inputs of awkward sizes (1, 7, 33, 129, ... : not multiples of the SIMD width, the 6×16 tile,
+// the KC=256 depth block or the 120-row block, on both sides of the 8-row unpacked path).
+// Tolerances are stated next to each check.
 
 /// SplitMix64, so every run sees the same inputs.
 private struct SeededGenerator: RandomNumberGenerator {
@@ -36,12 +37,13 @@ private struct MatmulCase: CustomTestStringConvertible, Sendable {
 private let matmulCases: [MatmulCase] = [
     (1, 1, 1), (1, 7, 33), (1, 129, 17), (2, 33, 7), (2, 300, 130), (3, 5, 9), (6, 8, 8), (7, 129, 33),
     (33, 7, 129), (13, 257, 19), (73, 300, 77), (129, 64, 520), (40, 513, 41),
+    (8, 40, 50), (9, 40, 50),
 ].map { MatmulCase(m: $0.0, k: $0.1, n: $0.2) }
 
 /// Computes the float32 kernel result and checks it against float64 within the textbook bound for
 /// any summation order: |err| ≤ γ(k+2)·(Σ_i |x_i w_i| + |bias| + |previous out|), γ(j) = j·u/(1 − j·u).
 private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accumulate: Bool,
-                         threads: Int = Kernels.defaultThreadCount) {
+                         threads: Int = Kernels.defaultThreadCount, portable: Bool = false) {
     let (m, k, n) = (c.m, c.k, c.n)
     let x = randomFloats(m * k, seed: 1)
     let w = randomFloats(k * n, seed: 2)  // [k, n], or [n, k] when transposed
@@ -53,7 +55,13 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
             bias.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { op in
                     let b = withBias ? bp.baseAddress : nil
-                    if transposed {
+                    if portable {
+                        let operands = GemmOperands(x: xp.baseAddress!, xStride: k, w: wp.baseAddress!,
+                                                    wStride: transposed ? k : n, weightTransposed: transposed,
+                                                    bias: b, out: op.baseAddress!, outStride: n)
+                        Kernels.gemm(operands, rows: m, inner: k, cols: n, accumulate: accumulate, threads: threads,
+                                     portable: true)
+                    } else if transposed {
                         Kernels.matmulTransposed(xp.baseAddress!, wp.baseAddress!, bias: b, into: op.baseAddress!,
                                                  rows: m, inner: k, cols: n, accumulate: accumulate, threads: threads)
                     } else {
@@ -109,10 +117,22 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         checkMatmul(c, transposed: true, withBias: false, accumulate: true)
     }
 
+    /// The portable C kernels (what CPUs without AVX2+FMA and arm64 run), pinned on this machine.
+    @Test(arguments: matmulCases)
+    fileprivate func portableKernelsMatchFloat64(_ c: MatmulCase) {
+        for transposed in [false, true] {
+            checkMatmul(c, transposed: transposed, withBias: false, accumulate: false, portable: true)
+            checkMatmul(c, transposed: transposed, withBias: true, accumulate: true, portable: true)
+        }
+    }
+
     /// Large enough to cross the threading threshold, several column chunks and depth blocks.
     @Test func largeProblemMatchesFloat64() {
         checkMatmul(MatmulCase(m: 40, k: 300, n: 1100), transposed: false, withBias: true, accumulate: false)
         checkMatmul(MatmulCase(m: 40, k: 300, n: 1100), transposed: true, withBias: true, accumulate: false)
+        // Several row blocks, depth chunks and packed column blocks per thread.
+        checkMatmul(MatmulCase(m: 125, k: 260, n: 1580), transposed: false, withBias: true, accumulate: true)
+        checkMatmul(MatmulCase(m: 125, k: 260, n: 1580), transposed: true, withBias: true, accumulate: false)
         // Matrix-vector path split across threads.
         checkMatmul(MatmulCase(m: 1, k: 1100, n: 1001), transposed: false, withBias: true, accumulate: false)
         checkMatmul(MatmulCase(m: 2, k: 1100, n: 1001), transposed: true, withBias: true, accumulate: true)
@@ -189,11 +209,14 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
 
     /// Inputs in [−8, 8]: float32 rounding of x − max (≤ 16·u relative after exp), expf (1 ulp),
     /// the 16-lane sum and the scaling stay well under 4e-6 relative.
-    @Test(arguments: [(1, 1), (3, 7), (5, 33), (2, 129), (4, 300)])
-    func matchesFloat64(rows: Int, cols: Int) {
+    @Test(arguments: [(1, 1), (3, 7), (5, 33), (2, 129), (4, 300)], [false, true])
+    func matchesFloat64(shape: (Int, Int), portable: Bool) {
+        let (rows, cols) = shape
         var x = randomFloats(rows * cols, seed: UInt64(rows * 1000 + cols), in: -8...8)
         let original = x
-        x.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: rows, cols: cols) }
+        x.withUnsafeMutableBufferPointer {
+            Kernels.softmaxRows($0.baseAddress!, rows: rows, cols: cols, causalOffset: nil, scale: 1, portable: portable)
+        }
         for r in 0..<rows {
             let ref = Self.reference(original[(r * cols)..<((r + 1) * cols)])
             for j in 0..<cols {
@@ -225,13 +248,18 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         }
     }
 
-    @Test func nonFiniteRowsBecomeNaN() {
-        var x: [Float] = [-.infinity, -.infinity, -.infinity, 1, .nan, 2, 0, .infinity, 1, 0, 1, 2]
-        x.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: 4, cols: 3) }
+    /// The last row is masked with −inf, which must give probability exactly 0.
+    @Test(arguments: [false, true])
+    func nonFiniteRowsBecomeNaN(portable: Bool) {
+        var x: [Float] = [-.infinity, -.infinity, -.infinity, 1, .nan, 2, 0, .infinity, 1, 0, 1, 2, 0, -.infinity, 0]
+        x.withUnsafeMutableBufferPointer {
+            Kernels.softmaxRows($0.baseAddress!, rows: 5, cols: 3, causalOffset: nil, scale: 1, portable: portable)
+        }
         let nanRows = x[0..<9].allSatisfy { $0.isNaN }
         let finiteRow = x[9..<12].allSatisfy { $0.isFinite }
         #expect(nanRows)
         #expect(finiteRow)
+        #expect(x[12..<15] == [0.5, 0, 0.5])
         x.withUnsafeBufferPointer { #expect(!Kernels.allFinite($0.baseAddress!, count: 12)) }
         x.withUnsafeBufferPointer { #expect(Kernels.allFinite($0.baseAddress! + 9, count: 3)) }
     }
@@ -326,8 +354,24 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         }
     }
 
-    @Test func geluErfMatchesFloat64() {
-        Self.check({ Kernels.geluErf($0, count: $1) }) { 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) }
+    @Test(arguments: [false, true])
+    func geluErfMatchesFloat64(portable: Bool) {
+        Self.check({ Kernels.geluErf($0, count: $1, portable: portable) }) {
+            0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot()))
+        }
+    }
+
+    /// Large enough to be split across threads; an element's value does not depend on the split.
+    @Test func geluErfAcrossThreadsMatchesOneCall() {
+        let inputs = randomFloats(100_003, seed: 42, in: -9...9)
+        var split = inputs, whole = inputs
+        split.withUnsafeMutableBufferPointer { Kernels.geluErf($0.baseAddress!, count: $0.count) }
+        whole.withUnsafeMutableBufferPointer { p in
+            for start in stride(from: 0, to: p.count, by: 1000) {
+                Kernels.geluErf(p.baseAddress! + start, count: min(1000, p.count - start))
+            }
+        }
+        #expect(split.map(\.bitPattern) == whole.map(\.bitPattern))
     }
 
     @Test func geluTanhMatchesFloat64() {

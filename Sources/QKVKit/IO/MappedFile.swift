@@ -6,6 +6,13 @@ import Musl
 import Darwin
 #endif
 
+/// Something whose memory may be a read-only file map, whose pages can be given back to the OS.
+protocol MappedPagesOwner: AnyObject {
+    /// Drops the resident pages lying wholly inside `range`, if `range` is inside a read-only file
+    /// map (the pages are re-read from the file when touched again); otherwise does nothing.
+    func releaseResidentPages(_ range: UnsafeRawBufferPointer)
+}
+
 /// A read-only file: positional reads for headers, and a memory map for payloads.
 ///
 /// `inspect` uses only `read(at:count:)`, so it never touches the pages of the weights.
@@ -104,4 +111,18 @@ private final class ChunkBuffer {
     }
 
     deinit { storage.deallocate() }
+}
+
+extension InputFile: MappedPagesOwner {
+    func releaseResidentPages(_ range: UnsafeRawBufferPointer) {
+        guard let mapping, let base = mapping.baseAddress, let start = range.baseAddress else { return }
+        let mapStart = UInt(bitPattern: base), mapEnd = mapStart + UInt(mapping.count)
+        let first = UInt(bitPattern: start), last = first + UInt(range.count)
+        guard first >= mapStart, last <= mapEnd else { return }
+        // Only pages wholly inside the range: the neighbours' bytes on shared pages stay put.
+        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let lower = (first + page - 1) / page * page, upper = last / page * page
+        guard upper > lower, let pointer = UnsafeMutableRawPointer(bitPattern: lower) else { return }
+        _ = madvise(pointer, Int(upper - lower), Int32(MADV_DONTNEED))
+    }
 }

@@ -5,13 +5,17 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
     public let config: ModelConfig
     let weights: Weights
 
-    /// Linear weights in PyTorch layout [out, in]: y = x · Wᵀ + b.
+    /// Linear weights stored in PyTorch layout [out, in] (y = x · Wᵀ + b), packed at load.
     struct Layer {
-        var wq, bq, wk, bk, wv, bv: FloatTensor  // (dim, dim), (dim)
-        var wo, bo: FloatTensor  // (dim, dim), (dim)
+        var wqkv: PackedWeight  // wq | wk | wv: (3*dim, dim)
+        var bqkv: FloatTensor  // bq | bk | bv: (3*dim)
+        var wo: PackedWeight  // (dim, dim)
+        var bo: FloatTensor  // (dim)
         var attnNormWeight, attnNormBias: FloatTensor  // (dim)
-        var wUp, bUp: FloatTensor  // (hidden, dim), (hidden)
-        var wDown, bDown: FloatTensor  // (dim, hidden), (dim)
+        var wUp: PackedWeight  // (hidden, dim)
+        var bUp: FloatTensor  // (hidden)
+        var wDown: PackedWeight  // (dim, hidden)
+        var bDown: FloatTensor  // (dim)
         var ffnNormWeight, ffnNormBias: FloatTensor  // (dim)
     }
 
@@ -50,11 +54,13 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         let w = WeightLoader(checkpoint: checkpoint, verify: verify)
         let layers = try (0..<checkpoint.config.layerCount).map { i in
             let p = "layers.\(i)."
+            let (wqkv, bqkv) = try w.stackedLinear([p + "wq", p + "wk", p + "wv"], biases: [p + "bq", p + "bk", p + "bv"])
             return Layer(
-                wq: try w(p + "wq"), bq: try w(p + "bq"), wk: try w(p + "wk"), bk: try w(p + "bk"),
-                wv: try w(p + "wv"), bv: try w(p + "bv"), wo: try w(p + "wo"), bo: try w(p + "bo"),
+                wqkv: wqkv, bqkv: bqkv,
+                wo: try w.packed(p + "wo", transposed: true), bo: try w(p + "bo"),
                 attnNormWeight: try w(p + "attn_norm.weight"), attnNormBias: try w(p + "attn_norm.bias"),
-                wUp: try w(p + "w_up"), bUp: try w(p + "b_up"), wDown: try w(p + "w_down"), bDown: try w(p + "b_down"),
+                wUp: try w.packed(p + "w_up", transposed: true), bUp: try w(p + "b_up"),
+                wDown: try w.packed(p + "w_down", transposed: true), bDown: try w(p + "b_down"),
                 ffnNormWeight: try w(p + "ffn_norm.weight"), ffnNormBias: try w(p + "ffn_norm.bias"))
         }
         let weights = Weights(
@@ -72,7 +78,7 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         let eps = Float(c.normEpsilon ?? 1e-12)
         // Run state.
         let x = ScratchBuffer(t * d)  // (T, dim) hidden states
-        let q = ScratchBuffer(t * d), k = ScratchBuffer(t * d), v = ScratchBuffer(t * d)  // (T, dim)
+        let qkv = ScratchBuffer(t * 3 * d)  // (T, 3*dim): q | k | v per row
         let context = ScratchBuffer(t * d)  // (T, dim) attention output before Wo
         let projected = ScratchBuffer(t * d)  // (T, dim)
         let hidden = ScratchBuffer(t * ff)  // (T, hidden)
@@ -86,16 +92,15 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         layerNorm(x.pointer, rows: t, cols: d, weights.embedNormWeight, weights.embedNormBias, eps: eps)
 
         for (index, layer) in weights.layers.enumerated() where index <= lastLayer {
-            // 2. Q, K, V projections with bias.
-            linear(x.pointer, layer.wq, layer.bq, into: q.pointer, rows: t, inner: d, cols: d)
-            linear(x.pointer, layer.wk, layer.bk, into: k.pointer, rows: t, inner: d, cols: d)
-            linear(x.pointer, layer.wv, layer.bv, into: v.pointer, rows: t, inner: d, cols: d)
-            // 3. Full (bidirectional) attention per head.
+            // 2. Q, K, V projections with bias, as one product.
+            linear(x.pointer, layer.wqkv, layer.bqkv, into: qkv.pointer, rows: t, inner: d, cols: 3 * d)
+            // 3. Full (bidirectional) attention per head, read in place from the fused rows.
             let shape = AttentionShape(
-                tokens: t, heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, causal: false, qStride: d, kvStride: d)
+                tokens: t, heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, causal: false, qStride: 3 * d,
+                kvStride: 3 * d)
             multiHeadAttention(
-                q: q.pointer, k: k.pointer, v: v.pointer, shape: shape, scale: 1 / Float(c.headDim).squareRoot(),
-                probabilities: probabilities.pointer, output: context.pointer)
+                q: qkv.pointer, k: qkv.pointer + d, v: qkv.pointer + 2 * d, shape: shape,
+                scale: 1 / Float(c.headDim).squareRoot(), probabilities: probabilities.pointer, output: context.pointer)
             if wanted.contains(index) {
                 result.append(try collectAttention(layer: index, probabilities: probabilities.pointer, heads: c.headCount, tokens: t))
             }
@@ -115,13 +120,14 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
     }
 }
 
-/// out[T, n] = x[T, d] · Wᵀ + b with W in PyTorch layout [n, d].
+/// out[T, n] (+)= x[T, d] · W + b with W packed from PyTorch layout [n, d] (or Conv1D [d, n]).
 func linear(
-    _ x: UnsafePointer<Float>, _ weight: FloatTensor, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
-    rows: Int, inner: Int, cols: Int
+    _ x: UnsafePointer<Float>, _ weight: PackedWeight, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
+    rows: Int, inner: Int, cols: Int, accumulate: Bool = false
 ) {
-    withExtendedLifetime((weight, bias)) {
-        Kernels.matmulTransposed(x, weight.pointer, bias: bias?.pointer, into: out, rows: rows, inner: inner, cols: cols)
+    precondition(weight.inner == inner && weight.cols == cols, "weight shape")
+    withExtendedLifetime(bias) {
+        weight.apply(x, bias: bias?.pointer, into: out, rows: rows, accumulate: accumulate)
     }
 }
 

@@ -21,6 +21,26 @@ struct WeightLoader {
         try checkpoint.floats(name, verify: verify)
     }
 
+    /// A weight matrix packed for the GEMM kernels (shape [out, in] if `transposed`, else [in, out]).
+    /// The tensor's file-mapped pages are given back right after, so the weights stay resident once.
+    func packed(_ name: String, transposed: Bool) throws -> PackedWeight {
+        let tensor = try callAsFunction(name)
+        let packed = PackedWeight(tensor, transposed: transposed)
+        tensor.releaseResidentPages()
+        return packed
+    }
+
+    /// nn.Linear weights [n_i, in] packed as one [Σ n_i, in] matrix (fused projections), with their
+    /// biases concatenated; mapped pages released as in `packed`.
+    func stackedLinear(_ weights: [String], biases: [String]) throws -> (PackedWeight, FloatTensor) {
+        let tensors = try weights.map { try callAsFunction($0) }
+        let packed = PackedWeight(stackingTransposed: tensors)
+        for tensor in tensors { tensor.releaseResidentPages() }
+        let biasValues = try biases.flatMap { try callAsFunction($0).values }
+        precondition(biasValues.count == packed.cols, "one bias per output")
+        return (packed, FloatTensor(name: biases.joined(separator: "|"), shape: [packed.cols], values: biasValues))
+    }
+
     /// A tensor the architecture can do without (a bias that some checkpoints omit).
     func optional(_ name: String) throws -> FloatTensor? {
         checkpoint.hasTensor(name) ? try checkpoint.floats(name, verify: verify) : nil
@@ -31,8 +51,11 @@ struct WeightLoader {
 func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int) throws(QKVError) -> LayerAttention {
     var result: [[Float]] = []
     for head in 0..<heads {
-        let matrix = UnsafeBufferPointer(start: probabilities + head * t * t, count: t * t)
-        guard matrix.allSatisfy({ $0.isFinite }) else { throw .nonFiniteAttention(layer: layer, head: head) }
+        let start = probabilities + head * t * t
+        let matrix = UnsafeBufferPointer(start: start, count: t * t)
+        guard Kernels.allFinite(start, count: t * t) else {
+            throw .nonFiniteAttention(layer: layer, head: head)
+        }
         result.append(Array(matrix))
     }
     return LayerAttention(layer: layer, tokenCount: t, heads: result)

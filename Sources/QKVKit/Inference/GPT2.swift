@@ -8,11 +8,15 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
     /// Conv1D weights in [in, out] layout: y = x · W + b.
     struct Layer {
         var attnNormWeight, attnNormBias: FloatTensor  // (dim)
-        var wqkv, bqkv: FloatTensor  // (dim, 3*dim), (3*dim): q | k | v blocks
-        var wo, bo: FloatTensor  // (dim, dim), (dim)
+        var wqkv: PackedWeight  // (dim, 3*dim): q | k | v blocks
+        var bqkv: FloatTensor  // (3*dim)
+        var wo: PackedWeight  // (dim, dim)
+        var bo: FloatTensor  // (dim)
         var ffnNormWeight, ffnNormBias: FloatTensor  // (dim)
-        var wUp, bUp: FloatTensor  // (dim, hidden), (hidden)
-        var wDown, bDown: FloatTensor  // (hidden, dim), (dim)
+        var wUp: PackedWeight  // (dim, hidden)
+        var bUp: FloatTensor  // (hidden)
+        var wDown: PackedWeight  // (hidden, dim)
+        var bDown: FloatTensor  // (dim)
     }
 
     struct Weights {
@@ -49,9 +53,11 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
             let p = "layers.\(i)."
             return Layer(
                 attnNormWeight: try w(p + "attn_norm.weight"), attnNormBias: try w(p + "attn_norm.bias"),
-                wqkv: try w(p + "wqkv"), bqkv: try w(p + "bqkv"), wo: try w(p + "wo"), bo: try w(p + "bo"),
+                wqkv: try w.packed(p + "wqkv", transposed: false), bqkv: try w(p + "bqkv"),
+                wo: try w.packed(p + "wo", transposed: false), bo: try w(p + "bo"),
                 ffnNormWeight: try w(p + "ffn_norm.weight"), ffnNormBias: try w(p + "ffn_norm.bias"),
-                wUp: try w(p + "w_up"), bUp: try w(p + "b_up"), wDown: try w(p + "w_down"), bDown: try w(p + "b_down"))
+                wUp: try w.packed(p + "w_up", transposed: false), bUp: try w(p + "b_up"),
+                wDown: try w.packed(p + "w_down", transposed: false), bDown: try w(p + "b_down"))
         }
         return GPT2Model(config: checkpoint.config, weights: Weights(embed: try w("embed"), pos: try w("pos"), layers: layers))
     }
@@ -104,14 +110,12 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
     }
 }
 
-/// out[T, n] (+)= x[T, d] · W + b with W in Conv1D layout [d, n].
+/// out[T, n] (+)= x[T, d] · W + b with W packed from Conv1D layout [d, n].
 func conv1D(
-    _ x: UnsafePointer<Float>, _ weight: FloatTensor, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
+    _ x: UnsafePointer<Float>, _ weight: PackedWeight, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
     rows: Int, inner: Int, cols: Int, accumulate: Bool = false
 ) {
-    withExtendedLifetime((weight, bias)) {
-        Kernels.matmul(x, weight.pointer, bias: bias?.pointer, into: out, rows: rows, inner: inner, cols: cols, accumulate: accumulate)
-    }
+    linear(x, weight, bias, into: out, rows: rows, inner: inner, cols: cols, accumulate: accumulate)
 }
 
 /// out[rows, cols] = LayerNorm(x) with weight and bias, leaving x untouched.

@@ -8,14 +8,14 @@ public struct LlamaModel: TransformerModel, ArchitectureDefinition {
     /// Linear weights in PyTorch layout [out, in].
     struct Layer {
         var attnNorm: FloatTensor  // (dim)
-        var wq: FloatTensor  // (n_heads * head_dim, dim)
-        var wk, wv: FloatTensor  // (n_kv_heads * head_dim, dim)
+        var wq: PackedWeight  // (n_heads * head_dim, dim)
+        var wk, wv: PackedWeight  // (n_kv_heads * head_dim, dim)
         var bq, bk, bv: FloatTensor?  // present with attention_bias
-        var wo: FloatTensor  // (dim, n_heads * head_dim)
+        var wo: PackedWeight  // (dim, n_heads * head_dim)
         var bo: FloatTensor?
         var ffnNorm: FloatTensor  // (dim)
-        var wGate, wUp: FloatTensor  // (hidden, dim)
-        var wDown: FloatTensor  // (dim, hidden)
+        var wGate, wUp: PackedWeight  // (hidden, dim)
+        var wDown: PackedWeight  // (dim, hidden)
         var bGate, bUp, bDown: FloatTensor?  // present with mlp_bias
     }
 
@@ -58,10 +58,12 @@ public struct LlamaModel: TransformerModel, ArchitectureDefinition {
         let layers = try (0..<c.layerCount).map { i in
             let p = "layers.\(i)."
             return Layer(
-                attnNorm: try w(p + "attn_norm.weight"), wq: try w(p + "wq"), wk: try w(p + "wk"), wv: try w(p + "wv"),
+                attnNorm: try w(p + "attn_norm.weight"), wq: try w.packed(p + "wq", transposed: true),
+                wk: try w.packed(p + "wk", transposed: true), wv: try w.packed(p + "wv", transposed: true),
                 bq: try w.optional(p + "bq"), bk: try w.optional(p + "bk"), bv: try w.optional(p + "bv"),
-                wo: try w(p + "wo"), bo: try w.optional(p + "bo"), ffnNorm: try w(p + "ffn_norm.weight"),
-                wGate: try w(p + "w_gate"), wUp: try w(p + "w_up"), wDown: try w(p + "w_down"),
+                wo: try w.packed(p + "wo", transposed: true), bo: try w.optional(p + "bo"),
+                ffnNorm: try w(p + "ffn_norm.weight"), wGate: try w.packed(p + "w_gate", transposed: true),
+                wUp: try w.packed(p + "w_up", transposed: true), wDown: try w.packed(p + "w_down", transposed: true),
                 bGate: try w.optional(p + "b_gate"), bUp: try w.optional(p + "b_up"), bDown: try w.optional(p + "b_down"))
         }
         let frequencies = Kernels.ropeInverseFrequencies(headDim: c.headDim, theta: Float(c.ropeTheta ?? 10000))
@@ -109,22 +111,14 @@ public struct LlamaModel: TransformerModel, ArchitectureDefinition {
             }
             if index == lastLayer { break }
             // 4. Output projection into the residual stream.
-            withExtendedLifetime((layer.wo, layer.bo)) {
-                Kernels.matmulTransposed(
-                    context.pointer, layer.wo.pointer, bias: layer.bo?.pointer, into: x.pointer, rows: t, inner: qWidth, cols: d,
-                    accumulate: true)
-            }
+            linear(context.pointer, layer.wo, layer.bo, into: x.pointer, rows: t, inner: qWidth, cols: d, accumulate: true)
             // 5. SwiGLU MLP: down(silu(gate(h)) * up(h)) into the residual stream.
             rmsNorm(x.pointer, into: normed.pointer, rows: t, cols: d, layer.ffnNorm, eps: eps)
             linear(normed.pointer, layer.wGate, layer.bGate, into: gate.pointer, rows: t, inner: d, cols: ff)
             linear(normed.pointer, layer.wUp, layer.bUp, into: up.pointer, rows: t, inner: d, cols: ff)
             activate(c.activation ?? .silu, gate.pointer, count: t * ff)
             Kernels.multiplyInPlace(gate.pointer, up.pointer, count: t * ff)
-            withExtendedLifetime((layer.wDown, layer.bDown)) {
-                Kernels.matmulTransposed(
-                    gate.pointer, layer.wDown.pointer, bias: layer.bDown?.pointer, into: x.pointer, rows: t, inner: ff, cols: d,
-                    accumulate: true)
-            }
+            linear(gate.pointer, layer.wDown, layer.bDown, into: x.pointer, rows: t, inner: ff, cols: d, accumulate: true)
         }
         return result
     }

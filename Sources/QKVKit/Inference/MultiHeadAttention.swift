@@ -92,9 +92,9 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// The Float32 path used by the real architectures: per head, gather Q_h, K_g, V_g into contiguous
-/// panels and let the GEMM kernels do S = Q_h·K_gᵀ·scale and O_h = A_h·V_g (single-threaded inside,
-/// since heads already run in parallel). Same shapes as the generic version.
+/// The Float32 path used by the real architectures: per head, the GEMM kernels do
+/// S = Q_h·K_gᵀ·scale and O_h = A_h·V_g reading the heads in place through row strides
+/// (single-threaded inside, since heads already run in parallel). Same shapes as the generic version.
 func multiHeadAttention(
     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
     shape s: AttentionShape, scale: Float,
@@ -106,20 +106,14 @@ func multiHeadAttention(
     let outStride = s.heads * hd
     parallelFor(s.heads) { h in
         let g = h / group
-        let panels = UnsafeMutablePointer<Float>.allocate(capacity: 4 * t * hd)
-        defer { panels.deallocate() }
-        let qh = panels, kg = panels + t * hd, vg = panels + 2 * t * hd, oh = panels + 3 * t * hd
-        for p in 0..<t {
-            (qh + p * hd).update(from: q + p * s.qStride + h * hd, count: hd)
-            (kg + p * hd).update(from: k + p * s.kvStride + g * hd, count: hd)
-            (vg + p * hd).update(from: v + p * s.kvStride + g * hd, count: hd)
-        }
         let a = probabilities + h * t * t
         // Scores, then the row softmax (causal rows see keys 0...p only and give later keys exactly 0).
-        Kernels.matmulTransposed(qh, kg, into: a, rows: t, inner: hd, cols: t, threads: 1)
-        Kernels.scale(a, count: t * t, by: scale)
-        Kernels.softmaxRows(a, rows: t, cols: t, causalOffset: s.causal ? 0 : nil)
-        Kernels.matmul(a, vg, into: oh, rows: t, inner: t, cols: hd, threads: 1)
-        for p in 0..<t { (output + p * outStride + h * hd).update(from: oh + p * hd, count: hd) }
+        let scores = GemmOperands(x: q + h * hd, xStride: s.qStride, w: k + g * hd, wStride: s.kvStride,
+                                  weightTransposed: true, bias: nil, out: a, outStride: t)
+        Kernels.gemm(scores, rows: t, inner: hd, cols: t, accumulate: false, threads: 1)
+        Kernels.softmaxRows(a, rows: t, cols: t, causalOffset: s.causal ? 0 : nil, scale: scale)
+        let context = GemmOperands(x: a, xStride: t, w: v + g * hd, wStride: s.kvStride, weightTransposed: false,
+                                   bias: nil, out: output + h * hd, outStride: outStride)
+        Kernels.gemm(context, rows: t, inner: t, cols: hd, accumulate: false, threads: 1)
     }
 }

@@ -123,4 +123,11 @@ public final class FloatTensor: @unchecked Sendable {
     public var values: [Float] { withUnsafeBufferPointer { Array($0) } }
 
     public subscript(index: Int) -> Float { withExtendedLifetime(self) { pointer[index] } }
+
+    /// Lets the OS drop the resident pages of values borrowed from a read-only file map (they are
+    /// read back from the file if touched again); owned values are left alone.
+    func releaseResidentPages() {
+        guard owned == nil, let owner = keepAlive as? MappedPagesOwner else { return }
+        owner.releaseResidentPages(UnsafeRawBufferPointer(start: pointer, count: count * MemoryLayout<Float>.stride))
+    }
 }

@@ -286,3 +286,7 @@ func shuffle(_ raw: UnsafeRawBufferPointer, elementSize s: Int) -> [UInt8] {
     }
     return shuffled
 }
+
+extension QKVCheckpoint: MappedPagesOwner {
+    func releaseResidentPages(_ range: UnsafeRawBufferPointer) { file.releaseResidentPages(range) }
+}

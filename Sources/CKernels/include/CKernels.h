@@ -1,0 +1,65 @@
+// Float32 GEMM micro-kernels for QKVKit, in C because Swift library targets compile for the
+// baseline ISA (SSE2 on x86-64) and may not pass -m flags. AVX2+FMA code lives in functions with
+// a target attribute and is chosen at run time; every other CPU (and arm64) runs portable C.
+#ifndef QKV_CKERNELS_H
+#define QKV_CKERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#pragma clang assume_nonnull begin
+
+/// Instruction sets qkv_sgemm can use; higher values need more CPU features.
+typedef enum {
+    /// Portable C (clang vector extensions): any CPU.
+    QKV_ISA_GENERIC = 0,
+    /// x86-64 with AVX2 and FMA (Haswell, Zen and later).
+    QKV_ISA_AVX2_FMA = 1,
+} qkv_isa;
+
+/// The best qkv_isa this CPU and OS support (checked once, then cached).
+qkv_isa qkv_best_isa(void);
+
+/// out[m, n] (+)= x[m, k] · B (+ bias[n]), single-threaded.
+///
+/// B[k, n] is w[k, n] when !transposed, and w[n, k]ᵀ when transposed (PyTorch nn.Linear).
+/// ldx, ldw, ldo are row strides in elements (≥ the row length). bias may be NULL. With
+/// accumulate the product is added to the old out, else out is overwritten (never read).
+/// out must not overlap x, w or bias. m, n, k ≥ 0; k == 0 gives out = (old out or 0) + bias.
+///
+/// Summation order of each element depends only on m, k, transposed and isa, never on n or on
+/// the element's column, so splitting the columns across threads gives identical bits.
+/// An isa the CPU lacks falls back to QKV_ISA_GENERIC.
+void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+               const float *x, ptrdiff_t ldx,
+               const float *w, ptrdiff_t ldw, bool transposed,
+               const float *_Nullable bias,
+               float *out, ptrdiff_t ldo, bool accumulate);
+
+/// Floats that qkv_pack_weight writes for B[k, n]: k · ⌈n / 16⌉ · 16 (0 if n or k is 0).
+ptrdiff_t qkv_packed_weight_count(ptrdiff_t n, ptrdiff_t k);
+
+/// packed[qkv_packed_weight_count(n, k)] = B[k, n] (B as in qkv_sgemm) in the panel layout the
+/// kernels read, so a weight used many times is packed once (at load) instead of on every call.
+void qkv_pack_weight(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, bool transposed, float *packed);
+
+/// As qkv_sgemm, with B = columns [first_col, first_col + n) of a weight that qkv_pack_weight
+/// packed with packed_cols columns and the same k. first_col must be a multiple of 16.
+/// The summation order of each element is that of qkv_sgemm with m > 8 (any m here).
+void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      const float *x, ptrdiff_t ldx,
+                      const float *packed, ptrdiff_t packed_cols, ptrdiff_t first_col,
+                      const float *_Nullable bias,
+                      float *out, ptrdiff_t ldo, bool accumulate);
+
+/// x[count] = 0.5·x·(1 + erf(x/√2)) in place (exact GELU). AVX2: erf by piecewise polynomials
+/// with absolute error ≤ 1.1·2⁻²⁴; portable: libm erff.
+void qkv_gelu_erf(qkv_isa isa, float *x, ptrdiff_t count);
+
+/// row[count] = softmax(row · scale) in place, max-subtracted. Any NaN (or a row whose maximum is
+/// ±inf) makes the whole row NaN. AVX2: exp by polynomial (≤ 1 ulp); portable: libm expf.
+void qkv_softmax_row(qkv_isa isa, float *row, ptrdiff_t count, float scale);
+
+#pragma clang assume_nonnull end
+
+#endif

@@ -1,0 +1,568 @@
+// Packed float32 GEMM (BLIS loop order) with one micro-kernel set per instruction set.
+//
+// Per depth chunk (≤ KC, sizes depend on k only): pack B for up to NC columns into KC×NR column
+// panels, pack up to MC rows of x into KC×MR row panels, then sweep MR×NR tiles with B's panel in
+// L1 and the packed rows in L2. Model weights are packed once at load (qkv_pack_weight), so
+// their products only pack x. Few rows (m ≤ SMALL_M) of an unpacked B skip its packing: x·W
+// reads W's rows in place, x·Wᵀ takes dot products of whole rows instead.
+//
+// Each output element is Σ_k in increasing k within a chunk (one FMA chain per element), chunks
+// added in order, then the bias; the dot-product path uses 8 interleaved partial sums reduced in a
+// fixed tree. Neither depends on the column, so a column split never changes the bits.
+
+#include "CKernels.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum {
+    MR = 6,         // micro-tile rows
+    NR = 16,        // micro-tile columns (two AVX2 vectors)
+    KC = 256,       // depth of one packed chunk: a KC×NR B panel (16 KiB) stays in L1
+    MC = 192,       // rows packed at once: MC×KC of x (192 KiB) stays in L2
+    NC = 2048,      // columns packed at once (2 MiB, in L3)
+    SMALL_M = 8,    // up to this many rows: no B packing
+};
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ptrdiff_t min_pd(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
+
+// MARK: - Kernel table
+
+/// c[rows ≤ MR, cols ≤ NR] = (load_c ? c : 0) + a[kc][MR] · b[kc][ldb](first NR) (+ bias[cols])
+typedef void (*tile_fn)(int rows, int cols, ptrdiff_t kc, const float *a, const float *b, ptrdiff_t ldb,
+                        float *c, ptrdiff_t ldc, bool load_c, const float *bias);
+/// dst[kc][NR] = w[j, p0 + p] for j < cols (w row stride ldw), zero for cols ≤ j < NR
+typedef void (*pack_bt_fn)(int cols, ptrdiff_t kc, const float *w, ptrdiff_t ldw, float *dst);
+/// dst[kc][MR] = x[r, p] for r < rows (row stride ldx), zero for rows ≤ r < MR
+typedef void (*pack_a_fn)(int rows, ptrdiff_t kc, const float *x, ptrdiff_t ldx, float *dst);
+/// out[m, n] = (accumulate ? out : 0) + x[m, k] · w[n, k]ᵀ (+ bias), by dot products
+typedef void (*dot_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
+                       ptrdiff_t ldw, const float *bias, float *out, ptrdiff_t ldo, bool accumulate);
+
+typedef struct {
+    tile_fn tile;
+    pack_a_fn pack_a;
+    pack_bt_fn pack_bt;
+    dot_fn dot;
+} kernel_set;
+
+// MARK: - Portable kernels
+
+typedef float v4 __attribute__((vector_size(16)));
+
+static ALWAYS_INLINE v4 load4(const float *p) {
+    v4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static void tile_generic(int rows, int cols, ptrdiff_t kc, const float *a, const float *b, ptrdiff_t ldb,
+                         float *c, ptrdiff_t ldc, bool load_c, const float *bias) {
+    v4 acc[MR][NR / 4] = {{0}};
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        v4 bv[NR / 4];
+        for (int q = 0; q < NR / 4; q++) bv[q] = load4(b + 4 * q);
+        for (int r = 0; r < MR; r++) {
+            v4 av = {a[r], a[r], a[r], a[r]};
+            for (int q = 0; q < NR / 4; q++) acc[r][q] += av * bv[q];
+        }
+        a += MR;
+        b += ldb;
+    }
+    float tile[MR][NR];
+    memcpy(tile, acc, sizeof tile);
+    for (int r = 0; r < rows; r++) {
+        float *dst = c + r * ldc;
+        for (int j = 0; j < cols; j++) {
+            float v = tile[r][j];
+            if (load_c) v = dst[j] + v;
+            if (bias) v += bias[j];
+            dst[j] = v;
+        }
+    }
+}
+
+static void pack_a_generic(int rows, ptrdiff_t kc, const float *x, ptrdiff_t ldx, float *dst) {
+    for (int r = 0; r < MR; r++) {
+        const float *src = x + (r < rows ? r : 0) * ldx;
+        for (ptrdiff_t p = 0; p < kc; p++) dst[p * MR + r] = r < rows ? src[p] : 0;
+    }
+}
+
+static void pack_bt_generic(int cols, ptrdiff_t kc, const float *w, ptrdiff_t ldw, float *dst) {
+    for (int j = 0; j < NR; j++) {
+        const float *src = w + (j < cols ? j : 0) * ldw;
+        for (ptrdiff_t p = 0; p < kc; p++) dst[p * NR + j] = j < cols ? src[p] : 0;
+    }
+}
+
+/// Σ of 8 lanes in the tree the AVX2 code uses: (i + i+4), then (i + i+2), then (0 + 1).
+static ALWAYS_INLINE float reduce8(const float l[8]) {
+    float s0 = l[0] + l[4], s1 = l[1] + l[5], s2 = l[2] + l[6], s3 = l[3] + l[7];
+    return (s0 + s2) + (s1 + s3);
+}
+
+static void dot_generic(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
+                        ptrdiff_t ldw, const float *bias, float *out, ptrdiff_t ldo, bool accumulate) {
+    for (ptrdiff_t r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const float *wj = w + j * ldw;
+            v4 lo = {0}, hi = {0};
+            ptrdiff_t p = 0;
+            for (; p + 8 <= k; p += 8) {
+                lo += load4(xr + p) * load4(wj + p);
+                hi += load4(xr + p + 4) * load4(wj + p + 4);
+            }
+            float lanes[8];
+            memcpy(lanes, &lo, 16);
+            memcpy(lanes + 4, &hi, 16);
+            for (; p < k; p++) lanes[p % 8] += xr[p] * wj[p];
+            float v = reduce8(lanes);
+            float *dst = out + r * ldo + j;
+            if (accumulate) v = *dst + v;
+            if (bias) v += bias[j];
+            *dst = v;
+        }
+    }
+}
+
+static const kernel_set generic_kernels = {tile_generic, pack_a_generic, pack_bt_generic, dot_generic};
+
+// MARK: - AVX2 + FMA kernels
+
+#if defined(__x86_64__)
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/// Lane masks for the first `count` (0...8) floats of a vector.
+AVX2 static ALWAYS_INLINE __m256i first_lanes(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// Specialized per row count by the dispatcher below (rows is a constant after inlining).
+AVX2 static ALWAYS_INLINE void tile_avx2_rows(const int rows, int cols, ptrdiff_t kc, const float *a,
+                                              const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                              bool load_c, const float *bias) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    // The C tile is read or written only after the loop: start fetching it now (it is often in L3).
+    for (int r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        // Weights streamed from memory (packed panels follow each other): fetch 2 KiB ahead.
+        _mm_prefetch((const char *)(b + 32 * NR), _MM_HINT_T0);
+        for (int r = 0; r < rows; r++) {
+            __m256 av = _mm256_broadcast_ss(a + r);
+            acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+        }
+        a += MR;
+        b += ldb;
+    }
+    if (cols == NR) {
+        __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
+        if (bias) {
+            bias0 = _mm256_loadu_ps(bias);
+            bias1 = _mm256_loadu_ps(bias + 8);
+        }
+        for (int r = 0; r < rows; r++) {
+            float *dst = c + r * ldc;
+            __m256 v0 = acc[r][0], v1 = acc[r][1];
+            if (load_c) {
+                v0 = _mm256_add_ps(_mm256_loadu_ps(dst), v0);
+                v1 = _mm256_add_ps(_mm256_loadu_ps(dst + 8), v1);
+            }
+            if (bias) {
+                v0 = _mm256_add_ps(v0, bias0);
+                v1 = _mm256_add_ps(v1, bias1);
+            }
+            _mm256_storeu_ps(dst, v0);
+            _mm256_storeu_ps(dst + 8, v1);
+        }
+    } else {
+        // Masked loads never touch the lanes past cols, so no read or write leaves the matrix.
+        __m256i m0 = first_lanes(cols < 8 ? cols : 8), m1 = first_lanes(cols > 8 ? cols - 8 : 0);
+        __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
+        if (bias) {
+            bias0 = _mm256_maskload_ps(bias, m0);
+            bias1 = _mm256_maskload_ps(bias + 8, m1);
+        }
+        for (int r = 0; r < rows; r++) {
+            float *dst = c + r * ldc;
+            __m256 v0 = acc[r][0], v1 = acc[r][1];
+            if (load_c) {
+                v0 = _mm256_add_ps(_mm256_maskload_ps(dst, m0), v0);
+                v1 = _mm256_add_ps(_mm256_maskload_ps(dst + 8, m1), v1);
+            }
+            if (bias) {
+                v0 = _mm256_add_ps(v0, bias0);
+                v1 = _mm256_add_ps(v1, bias1);
+            }
+            _mm256_maskstore_ps(dst, m0, v0);
+            _mm256_maskstore_ps(dst + 8, m1, v1);
+        }
+    }
+}
+
+AVX2 static void tile_avx2(int rows, int cols, ptrdiff_t kc, const float *a, const float *b, ptrdiff_t ldb,
+                           float *c, ptrdiff_t ldc, bool load_c, const float *bias) {
+    switch (rows) {
+    case 6: tile_avx2_rows(6, cols, kc, a, b, ldb, c, ldc, load_c, bias); break;
+    case 5: tile_avx2_rows(5, cols, kc, a, b, ldb, c, ldc, load_c, bias); break;
+    case 4: tile_avx2_rows(4, cols, kc, a, b, ldb, c, ldc, load_c, bias); break;
+    case 3: tile_avx2_rows(3, cols, kc, a, b, ldb, c, ldc, load_c, bias); break;
+    case 2: tile_avx2_rows(2, cols, kc, a, b, ldb, c, ldc, load_c, bias); break;
+    default: tile_avx2_rows(1, cols, kc, a, b, ldb, c, ldc, load_c, bias); break;
+    }
+}
+
+/// In-register 8×8 transpose: r[i] holds row i on entry and column i on return.
+AVX2 static ALWAYS_INLINE void transpose8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+AVX2 static void pack_a_avx2(int rows, ptrdiff_t kc, const float *x, ptrdiff_t ldx, float *dst) {
+    ptrdiff_t p = 0;
+    // 8 depths at a time: transpose the rows (zeros below them), then store each 6-float column
+    // with an 8-wide store whose 2 extra lanes the next store overwrites; the last one is masked.
+    const __m256i six = first_lanes(MR);
+    for (; p + 8 <= kc; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_loadu_ps(x + i * ldx + p) : _mm256_setzero_ps();
+        transpose8(r);
+        for (int i = 0; i < 7; i++) _mm256_storeu_ps(dst + (p + i) * MR, r[i]);
+        _mm256_maskstore_ps(dst + (p + 7) * MR, six, r[7]);
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < MR; i++) dst[p * MR + i] = i < rows ? x[i * ldx + p] : 0;
+}
+
+AVX2 static void pack_bt_avx2(int cols, ptrdiff_t kc, const float *w, ptrdiff_t ldw, float *dst) {
+    if (cols < NR) {
+        pack_bt_generic(cols, kc, w, ldw, dst);
+        return;
+    }
+    ptrdiff_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        for (int half = 0; half < 2; half++) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(w + (half * 8 + i) * ldw + p);
+            transpose8(r);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (p + i) * NR + half * 8, r[i]);
+        }
+    }
+    for (; p < kc; p++)
+        for (int j = 0; j < NR; j++) dst[p * NR + j] = w[j * ldw + p];
+}
+
+/// reduce8's tree on a vector.
+AVX2 static ALWAYS_INLINE float reduce8_avx(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+enum { DOT_ROWS = 4, DOT_COLS = 3 };
+
+/// out[rows, cols] (+)= x[rows, k] · w[cols, k]ᵀ (+ bias), rows ≤ DOT_ROWS, cols ≤ DOT_COLS constants.
+AVX2 static ALWAYS_INLINE void dot_avx2_block(const int rows, const int cols, ptrdiff_t k, const float *x,
+                                              ptrdiff_t ldx, const float *w, ptrdiff_t ldw, const float *bias,
+                                              float *out, ptrdiff_t ldo, bool accumulate) {
+    __m256 acc[DOT_ROWS][DOT_COLS];
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < cols; j++) acc[r][j] = _mm256_setzero_ps();
+    ptrdiff_t p = 0;
+    for (; p + 8 <= k; p += 8) {
+        __m256 wv[DOT_COLS];
+        for (int j = 0; j < cols; j++) wv[j] = _mm256_loadu_ps(w + j * ldw + p);
+        for (int r = 0; r < rows; r++) {
+            __m256 xv = _mm256_loadu_ps(x + r * ldx + p);
+            for (int j = 0; j < cols; j++) acc[r][j] = _mm256_fmadd_ps(xv, wv[j], acc[r][j]);
+        }
+    }
+    if (p < k) {
+        __m256i mask = first_lanes((int)(k - p));
+        __m256 wv[DOT_COLS];
+        for (int j = 0; j < cols; j++) wv[j] = _mm256_maskload_ps(w + j * ldw + p, mask);
+        for (int r = 0; r < rows; r++) {
+            __m256 xv = _mm256_maskload_ps(x + r * ldx + p, mask);
+            for (int j = 0; j < cols; j++) acc[r][j] = _mm256_fmadd_ps(xv, wv[j], acc[r][j]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        for (int j = 0; j < cols; j++) {
+            float v = reduce8_avx(acc[r][j]);
+            float *dst = out + r * ldo + j;
+            if (accumulate) v = *dst + v;
+            if (bias) v += bias[j];
+            *dst = v;
+        }
+    }
+}
+
+#define DOT_CASE(R, C) \
+    case (R) * 4 + (C): dot_avx2_block(R, C, k, xb, ldx, wb, ldw, bb, ob, ldo, accumulate); break;
+
+AVX2 static void dot_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
+                          ptrdiff_t ldw, const float *bias, float *out, ptrdiff_t ldo, bool accumulate) {
+    // Columns outer: DOT_COLS rows of w stay in L1 while every row of x passes by.
+    for (ptrdiff_t j = 0; j < n; j += DOT_COLS) {
+        const int cols = (int)min_pd(DOT_COLS, n - j);
+        for (ptrdiff_t r = 0; r < m; r += DOT_ROWS) {
+            const int rows = (int)min_pd(DOT_ROWS, m - r);
+            const float *xb = x + r * ldx, *wb = w + j * ldw, *bb = bias ? bias + j : NULL;
+            float *ob = out + r * ldo + j;
+            switch (rows * 4 + cols) {
+                DOT_CASE(4, 3) DOT_CASE(4, 2) DOT_CASE(4, 1)
+                DOT_CASE(3, 3) DOT_CASE(3, 2) DOT_CASE(3, 1)
+                DOT_CASE(2, 3) DOT_CASE(2, 2) DOT_CASE(2, 1)
+                DOT_CASE(1, 3) DOT_CASE(1, 2) DOT_CASE(1, 1)
+            default: break;
+            }
+        }
+    }
+}
+#undef DOT_CASE
+
+static const kernel_set avx2_kernels = {tile_avx2, pack_a_avx2, pack_bt_avx2, dot_avx2};
+#endif
+
+// MARK: - Dispatch
+
+static qkv_isa detect_isa(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    // __builtin_cpu_supports also checks that the OS saves the YMM registers (XCR0).
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return QKV_ISA_AVX2_FMA;
+#endif
+    return QKV_ISA_GENERIC;
+}
+
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static qkv_isa best_isa = QKV_ISA_GENERIC;
+
+static void init_isa(void) { best_isa = detect_isa(); }
+
+qkv_isa qkv_best_isa(void) {
+    pthread_once(&isa_once, init_isa);
+    return best_isa;
+}
+
+static const kernel_set *kernels_for(qkv_isa isa) {
+#if defined(__x86_64__)
+    if (isa == QKV_ISA_AVX2_FMA && qkv_best_isa() == QKV_ISA_AVX2_FMA) return &avx2_kernels;
+#endif
+    (void)isa;
+    return &generic_kernels;
+}
+
+// MARK: - Workspace
+
+// Packing buffers, one set per thread, reused across calls (allocating them per call would fault
+// fresh pages every time) and freed when the thread exits.
+enum {
+    WS_A = MC * KC,
+    WS_B = KC * NC,
+    WS_EDGE = KC * NR,
+    WS_FLOATS = WS_A + WS_B + WS_EDGE,
+};
+
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+
+static void init_workspace_key(void) {
+    if (pthread_key_create(&workspace_key, free) != 0) abort();
+}
+
+static float *workspace(void) {
+    pthread_once(&workspace_once, init_workspace_key);
+    float *ws = pthread_getspecific(workspace_key);
+    if (ws) return ws;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, WS_FLOATS * sizeof(float)) != 0) abort();
+    if (pthread_setspecific(workspace_key, p) != 0) abort();
+    return p;
+}
+
+// MARK: - Packing
+
+/// dst[kc][NR] = w[p, j] for j < cols (row stride ldw), zero for cols ≤ j < NR
+static void pack_b(int cols, ptrdiff_t kc, const float *w, ptrdiff_t ldw, float *dst) {
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const float *src = w + p * ldw;
+        float *d = dst + p * NR;
+        if (cols == NR) {
+            memcpy(d, src, NR * sizeof(float));
+        } else {
+            for (int j = 0; j < NR; j++) d[j] = j < cols ? src[j] : 0;
+        }
+    }
+}
+
+// MARK: - Driver
+
+/// Where the KC×NR panels of B come from.
+typedef struct {
+    const float *w;        // unpacked B: w [k, n] or w [n, k]ᵀ, row stride ldw
+    ptrdiff_t ldw;
+    bool transposed;
+    const float *packed;   // or a whole weight packed by qkv_pack_weight (NULL if none) ...
+    ptrdiff_t all_panels;  // ... with this many panels in all,
+    ptrdiff_t first_panel; // of which this call's columns start at this one
+} b_source;
+
+/// Depth chunk q of k: [k·q/chunks, k·(q+1)/chunks), a function of k alone.
+static ptrdiff_t chunk_count(ptrdiff_t k) { return (k + KC - 1) / KC; }
+
+static void run_packed_path(const kernel_set *ks, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x,
+                            ptrdiff_t ldx, b_source src, const float *bias, float *out, ptrdiff_t ldo,
+                            bool accumulate) {
+    float *ws = workspace();
+    float *apack = ws, *bpack = ws + WS_A, *edge = ws + WS_A + WS_B;
+    const bool stream_b = !src.packed && !src.transposed && m <= SMALL_M;
+    const ptrdiff_t chunks = chunk_count(k);
+    const ptrdiff_t panels = (n + NR - 1) / NR;
+    // Prepacked weights need no packing room, so no column blocking either.
+    const ptrdiff_t col_blocks = src.packed ? 1 : (panels * NR + NC - 1) / NC;
+    const ptrdiff_t row_blocks = (m + MC - 1) / MC;
+    for (ptrdiff_t q = 0; q < chunks; q++) {
+        const ptrdiff_t p0 = k * q / chunks, kc = k * (q + 1) / chunks - p0;
+        const bool load_c = accumulate || q > 0;
+        const float *chunk_bias = q == chunks - 1 ? bias : NULL;
+        for (ptrdiff_t cb = 0; cb < col_blocks; cb++) {
+            const ptrdiff_t j0 = panels * cb / col_blocks * NR;
+            const ptrdiff_t j1 = min_pd(n, panels * (cb + 1) / col_blocks * NR);
+            const float *block_b = bpack;  // panel (j - j0) / NR at block_b + (j - j0) * kc
+            if (src.packed) {
+                block_b = src.packed + p0 * src.all_panels * NR + src.first_panel * kc * NR;
+            } else if (!stream_b) {
+                for (ptrdiff_t j = j0; j < j1; j += NR) {
+                    int cols = (int)min_pd(NR, j1 - j);
+                    float *dst = bpack + (j - j0) * kc;
+                    if (src.transposed)
+                        ks->pack_bt(cols, kc, src.w + j * src.ldw + p0, src.ldw, dst);
+                    else
+                        pack_b(cols, kc, src.w + p0 * src.ldw + j, src.ldw, dst);
+                }
+            } else if ((j1 - j0) % NR != 0) {
+                ptrdiff_t j = j1 - (j1 - j0) % NR;
+                pack_b((int)(j1 - j), kc, src.w + p0 * src.ldw + j, src.ldw, edge);
+            }
+            for (ptrdiff_t rb = 0; rb < row_blocks; rb++) {
+                // Balanced row blocks and row panels: 8 rows run as 4 + 4, not 6 + 2.
+                const ptrdiff_t i0 = m * rb / row_blocks, mc = m * (rb + 1) / row_blocks - i0;
+                const ptrdiff_t row_panels = (mc + MR - 1) / MR;
+                for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
+                    const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
+                    ks->pack_a((int)(r1 - r0), kc, x + (i0 + r0) * ldx + p0, ldx, apack + ip * kc * MR);
+                }
+                for (ptrdiff_t j = j0; j < j1; j += NR) {
+                    const int cols = (int)min_pd(NR, j1 - j);
+                    const float *b = block_b + (j - j0) * kc;
+                    ptrdiff_t ldb = NR;
+                    if (stream_b) {
+                        if (cols == NR) {
+                            b = src.w + p0 * src.ldw + j;
+                            ldb = src.ldw;
+                        } else {
+                            b = edge;
+                        }
+                    }
+                    for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
+                        const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
+                        ks->tile((int)(r1 - r0), cols, kc, apack + ip * kc * MR, b, ldb, out + (i0 + r0) * ldo + j,
+                                 ldo, load_c, chunk_bias ? chunk_bias + j : NULL);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// out = (accumulate ? out : 0) + bias, for k == 0.
+static void bias_only(ptrdiff_t m, ptrdiff_t n, const float *bias, float *out, ptrdiff_t ldo, bool accumulate) {
+    for (ptrdiff_t r = 0; r < m; r++)
+        for (ptrdiff_t j = 0; j < n; j++) {
+            float v = accumulate ? out[r * ldo + j] : 0;
+            out[r * ldo + j] = bias ? v + bias[j] : v;
+        }
+}
+
+void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+               const float *w, ptrdiff_t ldw, bool transposed, const float *bias, float *out, ptrdiff_t ldo,
+               bool accumulate) {
+    if (m <= 0 || n <= 0) return;
+    const kernel_set *ks = kernels_for(isa);
+    if (k <= 0) {
+        bias_only(m, n, bias, out, ldo, accumulate);
+    } else if (transposed && m <= SMALL_M) {
+        ks->dot(m, n, k, x, ldx, w, ldw, bias, out, ldo, accumulate);
+    } else {
+        b_source src = {w, ldw, transposed, NULL, 0, 0};
+        run_packed_path(ks, m, n, k, x, ldx, src, bias, out, ldo, accumulate);
+    }
+}
+
+// MARK: - Prepacked weights
+
+ptrdiff_t qkv_packed_weight_count(ptrdiff_t n, ptrdiff_t k) {
+    if (n <= 0 || k <= 0) return 0;
+    return (n + NR - 1) / NR * NR * k;
+}
+
+void qkv_pack_weight(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, bool transposed, float *packed) {
+    if (n <= 0 || k <= 0) return;
+    const kernel_set *ks = kernels_for(qkv_best_isa());
+    const ptrdiff_t chunks = chunk_count(k), panels = (n + NR - 1) / NR;
+    for (ptrdiff_t q = 0; q < chunks; q++) {
+        const ptrdiff_t p0 = k * q / chunks, kc = k * (q + 1) / chunks - p0;
+        for (ptrdiff_t p = 0; p < panels; p++) {
+            const ptrdiff_t j = p * NR;
+            const int cols = (int)min_pd(NR, n - j);
+            float *dst = packed + p0 * panels * NR + p * kc * NR;
+            if (transposed)
+                ks->pack_bt(cols, kc, w + j * ldw + p0, ldw, dst);
+            else
+                pack_b(cols, kc, w + p0 * ldw + j, ldw, dst);
+        }
+    }
+}
+
+void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+                      const float *packed, ptrdiff_t packed_cols, ptrdiff_t first_col, const float *bias,
+                      float *out, ptrdiff_t ldo, bool accumulate) {
+    if (m <= 0 || n <= 0) return;
+    const kernel_set *ks = kernels_for(isa);
+    if (k <= 0) {
+        bias_only(m, n, bias, out, ldo, accumulate);
+        return;
+    }
+    b_source src = {NULL, 0, false, packed, (packed_cols + NR - 1) / NR, first_col / NR};
+    run_packed_path(ks, m, n, k, x, ldx, src, bias, out, ldo, accumulate);
+}
