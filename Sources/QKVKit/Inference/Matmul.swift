@@ -58,11 +58,14 @@ private enum Blocking {
     static let mr = 6
     /// Micro-tile columns: two SIMD4 vectors.
     static let nr = 8
-    /// Depth of a packed block: the 6×KC pre-broadcast panel (KC·96 bytes) stays in L1.
-    static let kc = 256
-    /// Rows of activations packed at once (multiple of mr).
-    static let mc = 72
-    /// Widest column chunk one task owns; KC×NC packed weights stay in L2.
+    /// Depth of a packed block: the pre-broadcast 6×KC activation panel (12 KiB) stays in L1
+    /// while weight panels stream past it.
+    static let kc = 128
+    /// Rows of activations packed at once (multiple of mr); each panel is read once per sweep,
+    /// so this only bounds the packing buffer.
+    static let mc = 144
+    /// Widest column chunk one task owns: the KC×NC packed weights (256 KiB) stay in L2 and are
+    /// reused by every activation panel.
     static let nc = 512
     /// Below this many multiply-adds one thread beats waking others.
     static let parallelWork = 1 << 20
