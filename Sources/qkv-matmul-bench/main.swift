@@ -32,6 +32,11 @@ func filled(_ count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
     return p
 }
 
+/// CPU time of the whole process (all threads), from the C library's clock().
+func processCPUSeconds() -> Double {
+    Double(clock()) / Double(CLOCKS_PER_SEC)
+}
+
 for (m, k, n) in shapes {
     let x = filled(m * k, seed: 1), w = filled(k * n, seed: 2), bias = filled(n, seed: 3)
     let out = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
@@ -48,15 +53,22 @@ for (m, k, n) in shapes {
         }
         once()
         var seconds: [Double] = []
+        var cpuSeconds: [Double] = []
         let clock = ContinuousClock()
         for _ in 0..<repeats {
+            let cpuStart = processCPUSeconds()
             let elapsed = clock.measure { once() }
+            cpuSeconds.append(processCPUSeconds() - cpuStart)
             seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         }
         seconds.sort()
+        cpuSeconds.sort()
         let median = seconds[seconds.count / 2]
         let op = transposed ? "matmulTransposed" : "matmul"
+        // cpu_s (process CPU time, all threads) exposes contention: busy machines show
+        // median_s well above cpu_s / threads.
         print("{\"op\":\"\(op)\",\"m\":\(m),\"k\":\(k),\"n\":\(n),\"threads\":\(threads),\"runs\":\(repeats),"
-            + "\"median_s\":\(median),\"best_s\":\(seconds[0]),\"gflops\":\(flops / median / 1e9)}")
+            + "\"median_s\":\(median),\"best_s\":\(seconds[0]),\"cpu_s\":\(cpuSeconds[cpuSeconds.count / 2]),"
+            + "\"gflops\":\(flops / median / 1e9),\"gflops_best\":\(flops / seconds[0] / 1e9)}")
     }
 }
