@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""PyTorch eager forward timing on a BERT-style model folder, the counterpart of `qkv bench`.
+
+Usage: torch_forward.py MODEL_DIR --tokens 8,32,128 [--first-id 1000] [--iterations 20] [--warmup 3]
+       [--threads 2] [--dump-attention T]
+
+Prints one JSON object: {"torch": version, "threads": n, "results": [{"tokens": T, "forward_ms":
+{"min", "median", "max"}, "iterations", "warmup"}], "peak_rss_bytes": ..., "attention": {...}}.
+Token ids are FIRST_ID .. FIRST_ID+T-1, fed as they are (no [CLS]/[SEP] added), exactly like
+`qkv bench --tokens`. Each forward is timed alone with time.perf_counter under inference_mode.
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--tokens", default="8,32,128")
+    ap.add_argument("--first-id", type=int, default=1000)
+    ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dump-attention", type=int, default=0,
+                    help="also return the attention of this many tokens (for a correctness check)")
+    args = ap.parse_args()
+
+    import torch
+    from transformers import AutoModel
+
+    torch.set_num_threads(args.threads)
+    model = AutoModel.from_pretrained(args.model, attn_implementation="eager")
+    model.eval()
+
+    results = []
+    with torch.inference_mode():
+        for t in [int(x) for x in args.tokens.split(",")]:
+            ids = torch.arange(args.first_id, args.first_id + t, dtype=torch.long).unsqueeze(0)
+            for _ in range(args.warmup):
+                model(input_ids=ids, output_attentions=True)
+            times = []
+            for _ in range(args.iterations):
+                start = time.perf_counter()
+                out = model(input_ids=ids, output_attentions=True)
+                times.append((time.perf_counter() - start) * 1e3)
+                assert len(out.attentions) > 0
+            results.append(dict(tokens=t, iterations=args.iterations, warmup=args.warmup,
+                                forward_ms=dict(min=min(times), median=statistics.median(times), max=max(times))))
+        attention = None
+        if args.dump_attention:
+            ids = torch.arange(args.first_id, args.first_id + args.dump_attention, dtype=torch.long).unsqueeze(0)
+            out = model(input_ids=ids, output_attentions=True)
+            attention = dict(tokens=args.dump_attention,
+                             layers=[a[0].double().tolist() for a in out.attentions])
+
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), results=results,
+                          peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                          attention=attention)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
