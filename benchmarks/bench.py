@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of qkv against PyTorch, numpy and Python's zlib (issue 4).
+
+Run it through `bash benchmarks/run.sh`, which builds qkv in release and fetches the model first.
+Direct use: bench.py --bin-dir DIR --model MODEL_DIR [--only forward,e2e,...] [--quick]
+
+Each section runs both sides in the same process tree on the same machine, alternating them where
+it is cheap, and keeps every raw measurement. A section that fails records its error and the others
+still run. Results go to benchmarks/results/latest.json and BENCHMARKS.md (via report.py).
+Only the standard library is imported here; numpy, torch and transformers are used in child
+processes (and numpy in the in-process decode timing), so a missing package fails one section only.
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+
+SECTIONS = ["forward", "e2e", "matmul", "inspect", "decode"]
+SENTENCE = "The quick brown fox jumps over the lazy dog."
+FIRST_ID = 1000
+PYTHON_ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_json(cmd, env=None, timeout=1800):
+    """Run cmd, return the parsed JSON objects it printed (one per line, other lines ignored)."""
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... exited with {proc.returncode}: {' | '.join(tail)}")
+    objects = []
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                objects.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    if not objects:
+        try:  # a pretty-printed object over several lines
+            objects.append(json.loads(proc.stdout))
+        except json.JSONDecodeError:
+            raise RuntimeError(f"{' '.join(cmd[:3])} ... printed no JSON: {proc.stdout[:200]!r}") from None
+    return objects
+
+
+def timed_process(cmd, env=None, stdout=subprocess.DEVNULL):
+    """Wall seconds from spawn to exit and peak RSS (bytes) of one child process, via wait4."""
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on it
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            stderr.seek(0)
+            err = stderr.read().decode(errors="replace").strip()
+            raise RuntimeError(f"{' '.join(cmd[:3])} ... exited with {proc.returncode}: {err[-300:]}")
+    return wall, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+
+
+def summary(values):
+    return dict(median=statistics.median(values), min=min(values), max=max(values), n=len(values))
+
+
+def version_of(package):
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def command_output(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_description():
+    cpu, flags = None, []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and cpu is None:
+                    cpu = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = line.split(":", 1)[1].split()
+    except OSError:
+        cpu = platform.processor()
+    interesting = [f for f in flags if f in ("sse4_2", "avx", "avx2", "fma", "f16c", "avx_vnni", "bmi2")
+                   or f.startswith("avx512") or f.startswith("amx")]
+    os_name = platform.platform()
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    os_name = line.split("=", 1)[1].strip().strip('"') + f", Linux {platform.release()}"
+    except OSError:
+        pass
+    memory = None
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        pass
+    swift = command_output(["swift", "--version"])
+    return dict(
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        cpu=cpu, logical_cpus=os.cpu_count(), simd_flags=interesting, memory_bytes=memory, os=os_name,
+        virtualization=command_output(["systemd-detect-virt"]) or None,
+        swift=(swift or "").splitlines()[0] if swift else None,
+        python=platform.python_version(),
+        torch=version_of("torch"), transformers=version_of("transformers"), numpy=version_of("numpy"),
+        safetensors=version_of("safetensors"), threadpoolctl=version_of("threadpoolctl"),
+        python_zlib=zlib.ZLIB_RUNTIME_VERSION,
+        system_zlib=command_output(["pkg-config", "--modversion", "zlib"]),
+        qkv_commit=command_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+        qkv_tree_dirty=bool(command_output(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"])),
+        openblas_env={k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+                                                     "OMP_NUM_THREADS")},
+        load_average_start=os.getloadavg(),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Sections. Each returns a dict of raw data and derived numbers; report.py renders it.
+# ---------------------------------------------------------------------------
+
+def bench_forward(ctx):
+    qkv, model = ctx.binary("qkv"), ctx.model
+    sizes, iterations, warmup = [8, 32, 128], ctx.scale(20, 5), 3
+    rounds = ctx.scale(3, 1)
+    ids = {t: ",".join(str(i) for i in range(FIRST_ID, FIRST_ID + t)) for t in sizes}
+    qkv_runs, torch_runs = {t: [] for t in sizes}, {t: [] for t in sizes}
+    torch_cmd = [sys.executable, os.path.join(HERE, "torch_forward.py"), model, "--tokens", ",".join(map(str, sizes)),
+                 "--first-id", str(FIRST_ID), "--iterations", str(iterations), "--warmup", str(warmup),
+                 "--threads", "2"]
+    torch_info, attention = None, None
+    for r in range(rounds):
+        log(f"forward round {r + 1}/{rounds}: qkv bench")
+        for t in sizes:
+            qkv_runs[t].append(run_json([qkv, "bench", model, "--tokens", ids[t], "--iterations", str(iterations),
+                                         "--warmup", str(warmup), "--format", "json"])[-1])
+        log(f"forward round {r + 1}/{rounds}: PyTorch eager")
+        out = run_json(torch_cmd + (["--dump-attention", "8"] if r == 0 else []), env=PYTHON_ENV)[-1]
+        attention = attention or out.pop("attention", None)
+        torch_info = dict(torch=out["torch"], threads=out["threads"], peak_rss_bytes=out["peak_rss_bytes"])
+        for row in out["results"]:
+            torch_runs[row["tokens"]].append(row)
+
+    # Correctness side check: same 8 token ids through `qkv run`, compared with PyTorch's attention.
+    check = None
+    if attention:
+        got = run_json([qkv, "run", model, "--tokens", ids[8], "--format", "json"])[-1]
+        worst = 0.0
+        for ours, theirs in zip(got["layers"], attention["layers"]):
+            for head, expected in zip(ours["heads"], theirs):
+                for row_a, row_b in zip(head["scores"], expected):
+                    worst = max(worst, max(abs(a - b) for a, b in zip(row_a, row_b)))
+        check = dict(tokens=8, layers=len(got["layers"]), max_abs_diff=worst)
+
+    rows = []
+    for t in sizes:
+        q = [run["forward_ms"]["median"] for run in qkv_runs[t]]
+        p = [run["forward_ms"]["median"] for run in torch_runs[t]]
+        qm, pm = statistics.median(q), statistics.median(p)
+        rows.append(dict(tokens=t, qkv_median_ms=qm, torch_median_ms=pm, ratio=qm / pm,
+                         qkv_round_medians=q, torch_round_medians=p,
+                         qkv_min_ms=min(run["forward_ms"]["min"] for run in qkv_runs[t]),
+                         torch_min_ms=min(run["forward_ms"]["min"] for run in torch_runs[t]),
+                         qkv_gflops=statistics.median(run.get("gflops", float("nan")) for run in qkv_runs[t]),
+                         qkv_load_ms=statistics.median(run.get("load_ms", float("nan")) for run in qkv_runs[t]),
+                         qkv_peak_rss_bytes=max(run.get("peak_rss_bytes", 0) for run in qkv_runs[t])))
+    return dict(rows=rows, rounds=rounds, iterations=iterations, warmup=warmup, first_id=FIRST_ID,
+                torch=torch_info, correctness=check,
+                raw=dict(qkv={str(t): v for t, v in qkv_runs.items()}, torch={str(t): v for t, v in torch_runs.items()}),
+                commands=dict(
+                    qkv=f"{ctx.show(qkv)} bench MODEL --tokens {FIRST_ID},...,{FIRST_ID}+T-1 --iterations {iterations} "
+                        f"--warmup {warmup} --format json",
+                    torch=f"python3 benchmarks/torch_forward.py MODEL --tokens 8,32,128 --first-id {FIRST_ID} "
+                          f"--iterations {iterations} --warmup {warmup} --threads 2"))
+
+
+def bench_e2e(ctx):
+    qkv, model = ctx.binary("qkv"), ctx.model
+    runs = ctx.scale(5, 2)
+    qkv_cmd = [qkv, "run", model, "--text", SENTENCE, "--format", "json"]
+    py_cmd = [sys.executable, os.path.join(HERE, "python_job.py"), model, SENTENCE]
+    # One untimed run of each fills the page cache, and its output shows both did the same job.
+    tmp = tempfile.mkdtemp(prefix="qkv-bench-e2e-")
+    try:
+        with open(os.path.join(tmp, "qkv.json"), "w") as f:
+            timed_process(qkv_cmd, stdout=f)
+        timed_process(py_cmd + [os.path.join(tmp, "python.json")], env=PYTHON_ENV)
+        with open(os.path.join(tmp, "qkv.json")) as f:
+            ours = json.load(f)
+        with open(os.path.join(tmp, "python.json")) as f:
+            theirs = json.load(f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    worst = max(abs(a - b)
+                for la, lb in zip(ours["layers"], theirs["layers"])
+                for ha, hb in zip(la["heads"], lb["heads"])
+                for ra, rb in zip(ha["scores"], hb["scores"])
+                for a, b in zip(ra, rb))
+    check = dict(qkv_tokens=[t["text"] for t in ours["tokens"]], python_tokens=[t["text"] for t in theirs["tokens"]],
+                 same_token_ids=[t["id"] for t in ours["tokens"]] == [t["id"] for t in theirs["tokens"]],
+                 layers=len(ours["layers"]), max_abs_diff=worst)
+    qkv_wall, qkv_rss, py_wall, py_rss = [], [], [], []
+    for i in range(runs):
+        log(f"end to end run {i + 1}/{runs}")
+        w, m = timed_process(qkv_cmd)
+        qkv_wall.append(w)
+        qkv_rss.append(m)
+        w, m = timed_process(py_cmd + [os.devnull], env=PYTHON_ENV)
+        py_wall.append(w)
+        py_rss.append(m)
+    q_w, p_w = statistics.median(qkv_wall), statistics.median(py_wall)
+    q_m, p_m = statistics.median(qkv_rss), statistics.median(py_rss)
+    return dict(runs=runs, sentence=SENTENCE, correctness=check,
+                qkv=dict(wall_s=summary(qkv_wall), peak_rss_bytes=summary(qkv_rss)),
+                python=dict(wall_s=summary(py_wall), peak_rss_bytes=summary(py_rss)),
+                wall_ratio=q_w / p_w, memory_ratio=q_m / p_m,
+                commands=dict(qkv=f'{ctx.show(qkv)} run MODEL --text "{SENTENCE}" --format json > /dev/null',
+                              python=f'HF_HUB_OFFLINE=1 python3 benchmarks/python_job.py MODEL "{SENTENCE}" /dev/null'))
+
+
+def bench_matmul(ctx):
+    binary = ctx.binary("qkv-matmul-bench")
+    rounds = ctx.scale(3, 1)
+    sizes = [384, 1024, 2048]
+    qkv_cmd = [binary, "--threads", "2"]
+    try:
+        source = open(os.path.join(ROOT, "Sources", "qkv-matmul-bench", "main.swift")).read()
+        if "--threads" not in source:
+            qkv_cmd = [binary]
+    except OSError:
+        pass
+    # OpenBLAS kernel overrides in the environment would slow numpy down; numpy gets its defaults.
+    np_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    np_env["OPENBLAS_NUM_THREADS"] = "2"
+    np_cmd = [sys.executable, os.path.join(HERE, "numpy_matmul.py"), "--threads", "2",
+              "--sizes", ",".join(map(str, sizes))]
+    qkv_rounds, np_rounds, blas = [], [], None
+    for r in range(rounds):
+        log(f"matmul round {r + 1}/{rounds}: qkv-matmul-bench")
+        lines = [o for o in run_json(qkv_cmd) if "gflops" in o and "m" in o]
+        qkv_rounds.append(lines)
+        log(f"matmul round {r + 1}/{rounds}: numpy")
+        out = run_json(np_cmd, env=np_env)[-1]
+        blas = out["blas"]
+        np_rounds.append(out["results"])
+    rows = []
+    for n in sizes:
+        numpy_g = statistics.median(x["gflops"] for rnd in np_rounds for x in rnd if x["m"] == x["k"] == x["n"] == n)
+        ops = sorted({x.get("op", "matmul") for rnd in qkv_rounds for x in rnd})
+        for op in ops:
+            vals = [x["gflops"] for rnd in qkv_rounds for x in rnd
+                    if x.get("op", "matmul") == op and x["m"] == x["k"] == x["n"] == n]
+            if not vals:
+                continue
+            qkv_g = statistics.median(vals)
+            rows.append(dict(size=n, op=op, qkv_gflops=qkv_g, numpy_gflops=numpy_g, ratio=qkv_g / numpy_g,
+                             qkv_round_gflops=vals,
+                             numpy_round_gflops=[x["gflops"] for rnd in np_rounds for x in rnd if x["m"] == n]))
+    return dict(rows=rows, rounds=rounds, blas=blas, raw=dict(qkv=qkv_rounds, numpy=np_rounds),
+                commands=dict(qkv=" ".join([ctx.show(binary)] + qkv_cmd[1:]),
+                              numpy="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 "
+                                    "python3 benchmarks/numpy_matmul.py --threads 2 --sizes 384,1024,2048"))
+
+
+def bench_inspect(ctx):
+    qkv = ctx.binary("qkv")
+    runs = ctx.scale(30, 5)
+    tmp = tempfile.mkdtemp(prefix="qkv-bench-inspect-")
+    try:
+        files = run_json([sys.executable, os.path.join(HERE, "qkv_files.py"), tmp])[-1]
+        for key in ("small", "large"):  # both must be accepted, with the parameter count we wrote
+            got = run_json([qkv, "inspect", files[key]["path"], "--format", "json"])[-1]
+            if got.get("total_parameters") != files[key]["parameters"]:
+                raise RuntimeError(f"inspect {key}: total_parameters {got.get('total_parameters')}, "
+                                   f"expected {files[key]['parameters']}")
+        times = {"small": [], "large": []}
+        for _ in range(runs):
+            for key in ("small", "large"):
+                w, _ = timed_process([qkv, "inspect", files[key]["path"], "--format", "json"])
+                times[key].append(w)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    s, l_ = statistics.median(times["small"]), statistics.median(times["large"])
+    return dict(runs=runs, files={k: {x: v for x, v in f.items() if x != "path"} for k, f in files.items()},
+                small_s=summary(times["small"]), large_s=summary(times["large"]), ratio=l_ / s,
+                commands=dict(make="python3 benchmarks/qkv_files.py DIR",
+                              qkv=f"{ctx.show(qkv)} inspect DIR/small.qkv|DIR/large.qkv --format json > /dev/null"))
+
+
+def bench_decode(ctx):
+    qkv, decoder = ctx.binary("qkv"), ctx.binary("qkv-decode-bench")
+    runs = ctx.scale(9, 3)
+    big = 512 * 1024  # tensors of at least this many decoded bytes count as "big"
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import qkvref  # needs numpy
+
+    tmp = tempfile.mkdtemp(prefix="qkv-bench-decode-")
+    encodings = {"raw": "raw", "zlib": "zlib", "shuffle": "shuffle+zlib"}
+    per_encoding = {}
+    try:
+        for flag, name in encodings.items():
+            path = os.path.join(tmp, f"{flag}.qkv")
+            log(f"decode: qkv convert --encoding {flag}")
+            subprocess.run([qkv, "convert", ctx.model, "-o", path, "--encoding", flag], check=True,
+                           capture_output=True, timeout=1800)
+            log(f"decode: qkv-decode-bench ({name})")
+            lines = [o for o in run_json([decoder, path, str(runs)]) if "tensor" in o]
+            with open(path, "rb") as f:
+                data = f.read()
+            pre = qkvref._parse_preamble(data)
+            _, _, entries = qkvref._parse_header(data, pre)
+            data_start = qkvref.align_up(qkvref.PREAMBLE_BYTES + pre["header_bytes"])
+            python = {}
+            if name != "raw":
+                log(f"decode: Python zlib.decompress ({name})")
+                for e in entries:
+                    if e["decoded_bytes"] < big:
+                        continue
+                    payload = data[data_start + e["offset"]:data_start + e["offset"] + e["stored_bytes"]]
+                    times = []
+                    for _ in range(runs):
+                        start = time.perf_counter()
+                        out = zlib.decompress(payload)
+                        times.append(time.perf_counter() - start)
+                    if len(out) != e["decoded_bytes"]:
+                        raise RuntimeError(f"{e['name']}: Python inflated {len(out)} bytes, header says {e['decoded_bytes']}")
+                    python[e["name"]] = dict(median_s=statistics.median(times), decoded_bytes=e["decoded_bytes"],
+                                             stored_bytes=e["stored_bytes"])
+            qkv_big = [x for x in lines if x["decoded_bytes"] >= big]
+            if name != "raw" and {x["tensor"] for x in qkv_big} != set(python):
+                raise RuntimeError("qkv-decode-bench and the Python parser disagree on the big tensors: "
+                                   f"{sorted({x['tensor'] for x in qkv_big} ^ set(python))[:5]}")
+            decoded = sum(x["decoded_bytes"] for x in qkv_big)
+            per_encoding[name] = dict(
+                file_bytes=len(data), tensors=len(lines), big_tensors=len(qkv_big), decoded_bytes=decoded,
+                stored_bytes=sum(x["stored_bytes"] for x in qkv_big),
+                qkv_mb_per_s=decoded / sum(x["median_s"] for x in qkv_big) / 1e6,
+                python_zlib_mb_per_s=(decoded / sum(p["median_s"] for p in python.values()) / 1e6) if python else None,
+                raw=dict(qkv=lines, python=python))
+            os.remove(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ratios = {name: e["qkv_mb_per_s"] / e["python_zlib_mb_per_s"]
+              for name, e in per_encoding.items() if e["python_zlib_mb_per_s"]}
+    return dict(runs=runs, big_bytes=big, encodings=per_encoding, ratios=ratios,
+                commands=dict(convert=f"{ctx.show(qkv)} convert MODEL -o X.qkv --encoding raw|zlib|shuffle",
+                              qkv=f"{ctx.show(decoder)} X.qkv {runs}",
+                              python=f"zlib.decompress(payload), {runs} runs per tensor, in benchmarks/bench.py"))
+
+
+# ---------------------------------------------------------------------------
+
+class Context:
+    def __init__(self, args):
+        self.bin_dir, self.model, self.quick = args.bin_dir, args.model, args.quick
+
+    def binary(self, name):
+        path = os.path.join(self.bin_dir, name)
+        if not os.access(path, os.X_OK):
+            raise RuntimeError(f"{path} is missing (did the release build succeed?)")
+        return path
+
+    def scale(self, full, quick):
+        return quick if self.quick else full
+
+    def show(self, path):
+        rel = os.path.relpath(path, ROOT)
+        return rel if not rel.startswith("..") else path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bin-dir", required=True, help="folder with qkv, qkv-matmul-bench, qkv-decode-bench")
+    ap.add_argument("--model", required=True, help="the all-MiniLM-L6-v2 folder")
+    ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
+    ap.add_argument("--quick", action="store_true", help="fewer rounds and runs (a smoke test, not for BENCHMARKS.md)")
+    ap.add_argument("--setup-errors", default="", help="errors from run.sh (build, model fetch, Python packages)")
+    ap.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
+    ap.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    args = ap.parse_args()
+
+    ctx = Context(args)
+    results = dict(machine=machine_description(), quick=args.quick, model=os.path.basename(args.model.rstrip("/")),
+                   setup_errors=[e for e in args.setup_errors.split("\n") if e.strip()], sections={})
+    started = time.perf_counter()
+    for name in args.only.split(","):
+        name = name.strip()
+        fn = globals().get(f"bench_{name}")
+        if fn is None:
+            results["sections"][name] = dict(error=f"unknown section {name!r}")
+            continue
+        log(f"section {name}")
+        t0 = time.perf_counter()
+        try:
+            results["sections"][name] = fn(ctx)
+        except Exception as e:  # record and go on: one broken side must not lose the others
+            results["sections"][name] = dict(error=f"{type(e).__name__}: {e}",
+                                             traceback=traceback.format_exc().splitlines()[-6:])
+            log(f"section {name} failed: {e}")
+        results["sections"][name]["seconds"] = time.perf_counter() - t0
+    results["machine"]["load_average_end"] = os.getloadavg()
+    results["total_seconds"] = time.perf_counter() - started
+
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    with open(args.markdown, "w") as f:
+        f.write(report.render(results))
+    log(f"wrote {os.path.relpath(args.json, ROOT)} and {os.path.relpath(args.markdown, ROOT)}")
+    failed = [n for n, s in results["sections"].items() if "error" in s]
+    if failed:
+        log(f"sections with errors (recorded in the report): {', '.join(failed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Renders benchmarks/results/latest.json as BENCHMARKS.md.
+
+bench.py calls render() at the end of a run; to re-render without measuring again:
+    python3 benchmarks/report.py benchmarks/results/latest.json > BENCHMARKS.md
+"""
+
+import json
+import sys
+
+MIB = 1024 * 1024
+
+
+def ms(x):
+    return f"{x:.2f} ms" if x < 100 else f"{x:.0f} ms"
+
+
+def sec(x):
+    return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def mib(x):
+    return f"{x / MIB:.0f} MiB" if x >= 10 * MIB else f"{x / MIB:.1f} MiB"
+
+
+def ratio(x):
+    return f"{x:.3f}×" if x < 0.1 else f"{x:.2f}×"
+
+
+def met(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+def section_error(s):
+    if s is None:
+        return "Not run.\n"
+    if "error" in s:
+        tb = "\n".join(s.get("traceback", []))
+        return f"**This part failed:** `{s['error']}`\n\n```\n{tb}\n```\n" if tb else f"**This part failed:** `{s['error']}`\n"
+    return None
+
+
+def targets(results):
+    """(what, measured, target, ok) for the summary table; a failed section shows as not measured."""
+    sec_ = results["sections"]
+    rows = []
+    f = sec_.get("forward")
+    if f and "error" not in f:
+        for r in f["rows"]:
+            rows.append((f"forward, {r['tokens']} tokens: qkv / PyTorch eager (median)", ratio(r["ratio"]),
+                         "≤ 1.0× (aim 0.5×)", r["ratio"] <= 1.0))
+    else:
+        rows.append(("forward: qkv / PyTorch eager", "failed", "≤ 1.0×", False))
+    e = sec_.get("e2e")
+    if e and "error" not in e:
+        rows.append(("`qkv run --text` / Python job, wall time", ratio(e["wall_ratio"]), "≤ 0.05× (aim 0.01×)",
+                     e["wall_ratio"] <= 0.05))
+        rows.append(("`qkv run --text` / Python job, peak memory", ratio(e["memory_ratio"]), "≤ 0.25×",
+                     e["memory_ratio"] <= 0.25))
+    else:
+        rows.append(("end to end: qkv / Python job", "failed", "≤ 0.05× wall, ≤ 0.25× memory", False))
+    m = sec_.get("matmul")
+    if m and "error" not in m:
+        for r in m["rows"]:
+            if r["size"] == 1024:
+                rows.append((f"matmul 1024³ (`{r['op']}`): qkv / numpy GFLOP/s", ratio(r["ratio"]), "≥ 0.5×",
+                             r["ratio"] >= 0.5))
+    else:
+        rows.append(("matmul 1024³: qkv / numpy GFLOP/s", "failed", "≥ 0.5×", False))
+    i = sec_.get("inspect")
+    if i and "error" not in i:
+        rows.append(("`inspect` 2 GiB file / 1 KiB file, wall time", ratio(i["ratio"]), "≤ 1.5×", i["ratio"] <= 1.5))
+    else:
+        rows.append(("`inspect` 2 GiB / 1 KiB", "failed", "≤ 1.5×", False))
+    d = sec_.get("decode")
+    if d and "error" not in d and "shuffle+zlib" in d["ratios"]:
+        rows.append(("shuffle+zlib decode: qkv / Python `zlib.decompress` throughput", ratio(d["ratios"]["shuffle+zlib"]),
+                     "≥ 1.0×", d["ratios"]["shuffle+zlib"] >= 1.0))
+    else:
+        rows.append(("shuffle+zlib decode vs Python zlib", "failed", "≥ 1.0×", False))
+    return rows
+
+
+def render(results):
+    m = results["machine"]
+    out = []
+    w = out.append
+    w("# Benchmarks\n")
+    w("qkv measured side by side with PyTorch, numpy and Python's zlib, in one run on one machine, by the\n"
+      "committed benchmark (issue 4). It is not part of the tests or CI. Reproduce with:\n")
+    w("```sh\nbash benchmarks/run.sh\n```\n")
+    w("That builds qkv in release, fetches all-MiniLM-L6-v2 if needed, runs every part below and rewrites\n"
+      "this file and `benchmarks/results/latest.json` (every raw measurement). It takes a few minutes.\n"
+      "All times are **medians**; a ratio is qkv's number divided by the other side's.\n")
+    if results.get("quick"):
+        w("> **Quick run** (`--quick`): fewer rounds and iterations; a smoke test, not a measurement to quote.\n")
+
+    w("## Machine\n")
+    flags = ", ".join(m.get("simd_flags") or []) or "unknown"
+    mem = f"{m['memory_bytes'] / 2 ** 30:.1f} GiB" if m.get("memory_bytes") else "unknown"
+    rows = [("date", m.get("date")), ("CPU", m.get("cpu")), ("logical CPUs", m.get("logical_cpus")),
+            ("SIMD flags", flags), ("memory", mem), ("OS", m.get("os")),
+            ("virtualization", m.get("virtualization") or "none detected"),
+            ("Swift", m.get("swift")), ("Python", m.get("python")), ("torch", m.get("torch")),
+            ("transformers", m.get("transformers")), ("numpy", m.get("numpy")), ("safetensors", m.get("safetensors")),
+            ("zlib (Python / system)", f"{m.get('python_zlib')} / {m.get('system_zlib')}"),
+            ("qkv commit", f"{m.get('qkv_commit')}" + (" (with uncommitted changes)" if m.get("qkv_tree_dirty") else "")),
+            ("load average (1/5/15 min) at start", " / ".join(f"{x:.2f}" for x in m.get("load_average_start", []))),
+            ("load average at end", " / ".join(f"{x:.2f}" for x in m.get("load_average_end", [])))]
+    w(table(["item", "value"], rows))
+    w(f"The load averages show how busy the machine was: with {m.get('logical_cpus')} CPUs, a load above "
+      f"{m.get('logical_cpus')} means other work\ncompeted with the benchmark. The two sides of each comparison "
+      "run alternately in the same run, so such\nnoise hits both, but single numbers can move between runs.\n")
+    if results.get("setup_errors"):
+        w("**Setup problems:**\n")
+        for e in results["setup_errors"]:
+            w(f"- {e}")
+        w("")
+
+    w("## Targets\n")
+    w(table(["comparison", "measured", "target", "status"],
+            [(a, b, c, met(d)) for a, b, c, d in targets(results)]))
+
+    s = results["sections"]
+
+    # Forward ---------------------------------------------------------------
+    w("## Forward pass: qkv vs PyTorch eager (all-MiniLM-L6-v2)\n")
+    f = s.get("forward")
+    err = section_error(f)
+    if err:
+        w(err)
+    else:
+        w(f"Token ids {f['first_id']}…{f['first_id']}+T−1 for both, fed as they are (no [CLS]/[SEP] added). "
+          f"Each side: {f['warmup']} warm-up passes, then {f['iterations']} timed passes, median; "
+          f"this repeated in {f['rounds']} alternating rounds (qkv, then PyTorch), and the table gives the median of the "
+          "round medians. PyTorch: `torch.set_num_threads(2)`, `attn_implementation=\"eager\"`, "
+          "`output_attentions=True`, `torch.inference_mode()`. qkv uses all cores "
+          f"({m.get('logical_cpus')} here).\n")
+        w(table(["tokens", "qkv median", "PyTorch median", "ratio qkv/PyTorch", "target ≤ 1.0×",
+                 "qkv min", "PyTorch min", "qkv GFLOP/s", "qkv load", "qkv peak RSS"],
+                [(r["tokens"], ms(r["qkv_median_ms"]), ms(r["torch_median_ms"]), ratio(r["ratio"]),
+                  met(r["ratio"] <= 1.0), ms(r["qkv_min_ms"]), ms(r["torch_min_ms"]), f"{r['qkv_gflops']:.1f}",
+                  ms(r["qkv_load_ms"]), mib(r["qkv_peak_rss_bytes"])) for r in f["rows"]]))
+        w("Round medians (ms): " + "; ".join(
+            f"T={r['tokens']}: qkv {', '.join(f'{x:.2f}' for x in r['qkv_round_medians'])} / "
+            f"PyTorch {', '.join(f'{x:.2f}' for x in r['torch_round_medians'])}" for r in f["rows"]) + "\n")
+        c = f.get("correctness")
+        if c:
+            w(f"Same-job check: the attention of `qkv run --tokens` for the 8-token input differs from PyTorch's by at "
+              f"most {c['max_abs_diff']:.2e} (all {c['layers']} layers, all heads).\n")
+        w("Commands:\n")
+        w(f"```sh\n{f['commands']['qkv']}\n{f['commands']['torch']}\n```\n")
+
+    # End to end ------------------------------------------------------------
+    w("## End to end: `qkv run --text` vs one Python + transformers process\n")
+    e = s.get("e2e")
+    err = section_error(e)
+    if err:
+        w(err)
+    else:
+        w(f"The whole job, as a user runs it: load the model, tokenize \"{e['sentence']}\", forward with "
+          "attention output, write every layer's and head's matrix as JSON. Wall time from spawn to exit and "
+          f"peak RSS (`wait4` `ru_maxrss`) of each process; {e['runs']} runs of each, alternating, after one untimed "
+          "run of each (warm page cache). Python runs with `HF_HUB_OFFLINE=1` and torch's default threads.\n")
+        w(table(["", "qkv", "Python job", "ratio qkv/Python", "target", "status"], [
+            ("wall time (median)", sec(e["qkv"]["wall_s"]["median"]), sec(e["python"]["wall_s"]["median"]),
+             ratio(e["wall_ratio"]), "≤ 0.05× (aim 0.01×)", met(e["wall_ratio"] <= 0.05)),
+            ("wall time (min–max)", f"{sec(e['qkv']['wall_s']['min'])} – {sec(e['qkv']['wall_s']['max'])}",
+             f"{sec(e['python']['wall_s']['min'])} – {sec(e['python']['wall_s']['max'])}", "", "", ""),
+            ("peak RSS (median)", mib(e["qkv"]["peak_rss_bytes"]["median"]), mib(e["python"]["peak_rss_bytes"]["median"]),
+             ratio(e["memory_ratio"]), "≤ 0.25×", met(e["memory_ratio"] <= 0.25))]))
+        c = e["correctness"]
+        w(f"Same-job check: both tokenized the sentence to the same {len(c['qkv_tokens'])} ids "
+          f"({'yes' if c['same_token_ids'] else '**no**'}: {' '.join(c['qkv_tokens'])}), and their JSON matrices differ "
+          f"by at most {c['max_abs_diff']:.2e} over {c['layers']} layers.\n")
+        w(f"```sh\n{e['commands']['qkv']}\n{e['commands']['python']}\n```\n")
+
+    # Matmul ----------------------------------------------------------------
+    w("## Matrix multiply: qkv kernels vs numpy float32 `a @ b`\n")
+    mm = s.get("matmul")
+    err = section_error(mm)
+    if err:
+        w(err)
+    else:
+        w(f"Square float32 products, 2 threads on both sides, GFLOP/s = 2·n³ / median time. "
+          f"{mm['rounds']} alternating rounds; the table gives the median over rounds. `matmul` is x·W and "
+          "`matmulTransposed` is x·Wᵀ (both are used by the forward pass); numpy computes `a @ b`.\n")
+        w(table(["n", "qkv op", "qkv GFLOP/s", "numpy GFLOP/s", "ratio qkv/numpy", "target (n = 1024) ≥ 0.5×"],
+                [(r["size"], f"`{r['op']}`", f"{r['qkv_gflops']:.1f}", f"{r['numpy_gflops']:.1f}", ratio(r["ratio"]),
+                  met(r["ratio"] >= 0.5) if r["size"] == 1024 else "") for r in mm["rows"]]))
+        b = mm.get("blas") or {}
+        pools = b.get("threadpoolctl")
+        if isinstance(pools, list):
+            desc = "; ".join(f"{p.get('internal_api')} {p.get('version')}, kernel `{p.get('architecture')}`, "
+                             f"{p.get('num_threads')} threads, {p.get('threading_layer')}" for p in pools)
+        else:
+            desc = str(pools)
+        w(f"numpy {b.get('numpy')} runs {desc} (from threadpoolctl). `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` "
+          "are removed from numpy's environment so OpenBLAS picks its own kernel; in the benchmark's environment they were "
+          f"{results['machine']['openblas_env'].get('OPENBLAS_CORETYPE') or 'unset'} / "
+          f"{results['machine']['openblas_env'].get('OPENBLAS_L2_SIZE') or 'unset'}.\n")
+        w(f"```sh\n{mm['commands']['qkv']}\n{mm['commands']['numpy']}\n```\n")
+
+    # Inspect ---------------------------------------------------------------
+    w("## `inspect`: 1 KiB file vs 2 GiB file\n")
+    i = s.get("inspect")
+    err = section_error(i)
+    if err:
+        w(err)
+    else:
+        fs = i["files"]
+        w(f"Two valid QKV files made by `benchmarks/qkv_files.py`: {fs['small']['bytes']:,} bytes "
+          f"({fs['small']['parameters']:,} parameters) and {fs['large']['bytes']:,} bytes "
+          f"({fs['large']['parameters']:,} parameters, all zero, a sparse file; the CRCs are right, so `qkv verify` "
+          f"accepts it too). Whole-process wall time, {i['runs']} runs of each, alternating.\n")
+        w(table(["file", "median", "min", "max"], [
+            (f"{fs['small']['bytes']:,} B", sec(i["small_s"]["median"]), sec(i["small_s"]["min"]), sec(i["small_s"]["max"])),
+            (f"{fs['large']['bytes'] / 2 ** 30:.2f} GiB", sec(i["large_s"]["median"]), sec(i["large_s"]["min"]),
+             sec(i["large_s"]["max"]))]))
+        w(f"Ratio 2 GiB / 1 KiB: **{ratio(i['ratio'])}** (target ≤ 1.5×: {met(i['ratio'] <= 1.5)}).\n")
+        w(f"```sh\n{i['commands']['make']}\n{i['commands']['qkv']}\n```\n")
+
+    # Decode ----------------------------------------------------------------
+    w("## Tensor decoding: qkv vs Python's `zlib.decompress` on the same payloads\n")
+    d = s.get("decode")
+    err = section_error(d)
+    if err:
+        w(err)
+    else:
+        w(f"all-MiniLM-L6-v2 converted to QKV three times (`--encoding raw`, `zlib`, `shuffle`). qkv side: "
+          f"`qkv-decode-bench`, which times `QKVCheckpoint.floats(name, verify: true)` per tensor (inflate, "
+          "un-shuffle, CRC-32 check, Float32 buffer). Python side: `zlib.decompress` of the same payload bytes, "
+          "read from the same file with `scripts/qkvref.py`'s header parser, and nothing else (no un-shuffle, no "
+          f"CRC), so Python does less work. Median of {d['runs']} runs per tensor; throughput = decoded bytes of "
+          f"the big tensors (≥ {d['big_bytes'] // 1024} KiB decoded) / sum of their median times.\n")
+        rows = []
+        for name, x in d["encodings"].items():
+            py = x["python_zlib_mb_per_s"]
+            r = d["ratios"].get(name)
+            rows.append((name, f"{x['file_bytes'] / MIB:.1f} MiB", x["big_tensors"], f"{x['decoded_bytes'] / MIB:.1f} MiB",
+                         f"{x['stored_bytes'] / MIB:.1f} MiB", f"{x['qkv_mb_per_s']:,.0f}",
+                         f"{py:,.0f}" if py else "–", ratio(r) if r else "–",
+                         (("≥ 1.0×: " + met(r >= 1.0)) if name == "shuffle+zlib" else "") if r else ""))
+        w(table(["encoding", "file", "big tensors", "decoded", "stored", "qkv MB/s", "Python zlib MB/s",
+                 "ratio qkv/Python", "target"], rows))
+        w(f"```sh\n{d['commands']['convert']}\n{d['commands']['qkv']}\n# Python: {d['commands']['python']}\n```\n")
+
+    w("## Notes\n")
+    w("- A benchmark, not a test: it never fails a build. A part that breaks records its error here and in the JSON.\n"
+      "- Raw results, including every round and every tensor: `benchmarks/results/latest.json`.\n"
+      "- `bash benchmarks/run.sh --quick` runs everything with fewer rounds as a smoke test.\n"
+      f"- Total benchmark time: {results.get('total_seconds', 0) / 60:.1f} min.\n")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        sys.stdout.write(render(json.load(f)))
