@@ -50,13 +50,17 @@ def targets(results):
     """(what, measured, target, ok) for the summary table; a failed section shows as not measured."""
     sec_ = results["sections"]
     rows = []
+
+    def missing(name):
+        return "not run" if name not in sec_ else "failed"
+
     f = sec_.get("forward")
     if f and "error" not in f:
         for r in f["rows"]:
             rows.append((f"forward, {r['tokens']} tokens: qkv / PyTorch eager (median)", ratio(r["ratio"]),
                          "≤ 1.0× (aim 0.5×)", r["ratio"] <= 1.0))
     else:
-        rows.append(("forward: qkv / PyTorch eager", "failed", "≤ 1.0×", False))
+        rows.append(("forward: qkv / PyTorch eager", missing("forward"), "≤ 1.0×", False))
     e = sec_.get("e2e")
     if e and "error" not in e:
         rows.append(("`qkv run --text` / Python job, wall time", ratio(e["wall_ratio"]), "≤ 0.05× (aim 0.01×)",
@@ -64,7 +68,7 @@ def targets(results):
         rows.append(("`qkv run --text` / Python job, peak memory", ratio(e["memory_ratio"]), "≤ 0.25×",
                      e["memory_ratio"] <= 0.25))
     else:
-        rows.append(("end to end: qkv / Python job", "failed", "≤ 0.05× wall, ≤ 0.25× memory", False))
+        rows.append(("end to end: qkv / Python job", missing("e2e"), "≤ 0.05× wall, ≤ 0.25× memory", False))
     m = sec_.get("matmul")
     if m and "error" not in m:
         for r in m["rows"]:
@@ -72,18 +76,18 @@ def targets(results):
                 rows.append((f"matmul 1024³ (`{r['op']}`): qkv / numpy GFLOP/s", ratio(r["ratio"]), "≥ 0.5×",
                              r["ratio"] >= 0.5))
     else:
-        rows.append(("matmul 1024³: qkv / numpy GFLOP/s", "failed", "≥ 0.5×", False))
+        rows.append(("matmul 1024³: qkv / numpy GFLOP/s", missing("matmul"), "≥ 0.5×", False))
     i = sec_.get("inspect")
     if i and "error" not in i:
         rows.append(("`inspect` 2 GiB file / 1 KiB file, wall time", ratio(i["ratio"]), "≤ 1.5×", i["ratio"] <= 1.5))
     else:
-        rows.append(("`inspect` 2 GiB / 1 KiB", "failed", "≤ 1.5×", False))
+        rows.append(("`inspect` 2 GiB / 1 KiB", missing("inspect"), "≤ 1.5×", False))
     d = sec_.get("decode")
     if d and "error" not in d and "shuffle+zlib" in d["ratios"]:
         rows.append(("shuffle+zlib decode: qkv / Python `zlib.decompress` throughput", ratio(d["ratios"]["shuffle+zlib"]),
                      "≥ 1.0×", d["ratios"]["shuffle+zlib"] >= 1.0))
     else:
-        rows.append(("shuffle+zlib decode vs Python zlib", "failed", "≥ 1.0×", False))
+        rows.append(("shuffle+zlib decode vs Python zlib", missing("decode"), "≥ 1.0×", False))
     return rows
 
 
