@@ -78,6 +78,36 @@ def timed_process(cmd, env=None, stdout=subprocess.DEVNULL):
     return wall, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
+def cpu_busy(seconds=1.0):
+    """Fraction of all CPUs busy over `seconds` (from /proc/stat), while this benchmark itself is idle."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields[:8])  # idle + iowait, total (without guest time)
+    try:
+        idle0, total0 = sample()
+        time.sleep(seconds)
+        idle1, total1 = sample()
+        return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def wait_until_quiet(limit_s, threshold=0.25):
+    """Wait up to limit_s for other work to leave the CPUs (busy < threshold); returns what was seen."""
+    start = time.perf_counter()
+    busy = cpu_busy()
+    warned = False
+    while busy is not None and busy >= threshold and time.perf_counter() - start < limit_s:
+        if not warned:
+            log(f"other work keeps {busy:.0%} of the CPUs busy; waiting up to {limit_s:.0f} s for it to drop "
+                f"below {threshold:.0%}")
+            warned = True
+        time.sleep(4)
+        busy = cpu_busy()
+    return dict(busy_before=busy, waited_s=time.perf_counter() - start - 1.0)
+
+
 def summary(values):
     return dict(median=statistics.median(values), min=min(values), max=max(values), n=len(values))
 
@@ -134,6 +164,8 @@ def machine_description():
         python_zlib=zlib.ZLIB_RUNTIME_VERSION,
         system_zlib=command_output(["pkg-config", "--modversion", "zlib"]),
         qkv_commit=command_output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+        qkv_sources_commit=command_output(["git", "-C", ROOT, "log", "-1", "--format=%h %s", "--", "Sources",
+                                           "Package.swift"]),
         qkv_tree_dirty=bool(command_output(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"])),
         openblas_env={k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                                                      "OMP_NUM_THREADS")},
@@ -145,59 +177,92 @@ def machine_description():
 # Sections. Each returns a dict of raw data and derived numbers; report.py renders it.
 # ---------------------------------------------------------------------------
 
+class TorchServer:
+    """torch_forward.py --serve: PyTorch loaded once, asked for one measurement at a time."""
+
+    def __init__(self, model, iterations, warmup):
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "torch_forward.py"), model, "--serve", "--first-id", str(FIRST_ID),
+             "--iterations", str(iterations), "--warmup", str(warmup), "--threads", "2"],
+            env=PYTHON_ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.info = self.ask(None)
+
+    def ask(self, request):
+        if request is not None:
+            self.proc.stdin.write(f"{request}\n")
+            self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            self.stderr.seek(0)
+            tail = self.stderr.read().decode(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"torch_forward.py exited with {self.proc.returncode}: {' | '.join(tail)}")
+        return json.loads(line)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+        self.stderr.close()
+
+
 def bench_forward(ctx):
     qkv, model = ctx.binary("qkv"), ctx.model
     sizes, iterations, warmup = [8, 32, 128], ctx.scale(20, 5), 3
-    rounds = ctx.scale(3, 1)
+    rounds = ctx.scale(5, 1)
     ids = {t: ",".join(str(i) for i in range(FIRST_ID, FIRST_ID + t)) for t in sizes}
     qkv_runs, torch_runs = {t: [] for t in sizes}, {t: [] for t in sizes}
-    torch_cmd = [sys.executable, os.path.join(HERE, "torch_forward.py"), model, "--tokens", ",".join(map(str, sizes)),
-                 "--first-id", str(FIRST_ID), "--iterations", str(iterations), "--warmup", str(warmup),
-                 "--threads", "2"]
-    torch_info, attention = None, None
-    for r in range(rounds):
-        log(f"forward round {r + 1}/{rounds}: qkv bench")
-        for t in sizes:
-            qkv_runs[t].append(run_json([qkv, "bench", model, "--tokens", ids[t], "--iterations", str(iterations),
-                                         "--warmup", str(warmup), "--format", "json"])[-1])
-        log(f"forward round {r + 1}/{rounds}: PyTorch eager")
-        out = run_json(torch_cmd + (["--dump-attention", "8"] if r == 0 else []), env=PYTHON_ENV)[-1]
-        attention = attention or out.pop("attention", None)
-        torch_info = dict(torch=out["torch"], threads=out["threads"], peak_rss_bytes=out["peak_rss_bytes"])
-        for row in out["results"]:
-            torch_runs[row["tokens"]].append(row)
+    log("forward: loading PyTorch")
+    torch = TorchServer(model, iterations, warmup)
+    try:
+        # Rounds of (qkv, PyTorch) per size, a few seconds apart, the first side swapping every round,
+        # so both meet the same machine conditions.
+        for r in range(rounds):
+            log(f"forward round {r + 1}/{rounds}")
+            for t in sizes:
+                sides = ["qkv", "torch"] if r % 2 == 0 else ["torch", "qkv"]
+                for side in sides:
+                    if side == "qkv":
+                        qkv_runs[t].append(run_json([qkv, "bench", model, "--tokens", ids[t], "--iterations",
+                                                     str(iterations), "--warmup", str(warmup), "--format", "json"])[-1])
+                    else:
+                        torch_runs[t].append(torch.ask(t))
+        attention = torch.ask("attention 8")
+    finally:
+        torch.close()
 
-    # Correctness side check: same 8 token ids through `qkv run`, compared with PyTorch's attention.
-    check = None
-    if attention:
-        got = run_json([qkv, "run", model, "--tokens", ids[8], "--format", "json"])[-1]
-        worst = 0.0
-        for ours, theirs in zip(got["layers"], attention["layers"]):
-            for head, expected in zip(ours["heads"], theirs):
-                for row_a, row_b in zip(head["scores"], expected):
-                    worst = max(worst, max(abs(a - b) for a, b in zip(row_a, row_b)))
-        check = dict(tokens=8, layers=len(got["layers"]), max_abs_diff=worst)
+    # Same-job check: the same 8 token ids through `qkv run`, compared with PyTorch's attention.
+    got = run_json([qkv, "run", model, "--tokens", ids[8], "--format", "json"])[-1]
+    worst = 0.0
+    for ours, theirs in zip(got["layers"], attention["layers"]):
+        for head, expected in zip(ours["heads"], theirs):
+            for row_a, row_b in zip(head["scores"], expected):
+                worst = max(worst, max(abs(a - b) for a, b in zip(row_a, row_b)))
+    check = dict(tokens=8, layers=len(got["layers"]), torch_layers=len(attention["layers"]), max_abs_diff=worst)
 
     rows = []
     for t in sizes:
         q = [run["forward_ms"]["median"] for run in qkv_runs[t]]
         p = [run["forward_ms"]["median"] for run in torch_runs[t]]
         qm, pm = statistics.median(q), statistics.median(p)
+        q_min = min(run["forward_ms"]["min"] for run in qkv_runs[t])
+        p_min = min(run["forward_ms"]["min"] for run in torch_runs[t])
         rows.append(dict(tokens=t, qkv_median_ms=qm, torch_median_ms=pm, ratio=qm / pm,
-                         qkv_round_medians=q, torch_round_medians=p,
-                         qkv_min_ms=min(run["forward_ms"]["min"] for run in qkv_runs[t]),
-                         torch_min_ms=min(run["forward_ms"]["min"] for run in torch_runs[t]),
+                         round_ratios=[a / b for a, b in zip(q, p)],
+                         qkv_round_medians=q, torch_round_medians=p, qkv_min_ms=q_min, torch_min_ms=p_min,
+                         min_ratio=q_min / p_min,
                          qkv_gflops=statistics.median(run.get("gflops", float("nan")) for run in qkv_runs[t]),
                          qkv_load_ms=statistics.median(run.get("load_ms", float("nan")) for run in qkv_runs[t]),
                          qkv_peak_rss_bytes=max(run.get("peak_rss_bytes", 0) for run in qkv_runs[t])))
     return dict(rows=rows, rounds=rounds, iterations=iterations, warmup=warmup, first_id=FIRST_ID,
-                torch=torch_info, correctness=check,
+                torch=torch.info, correctness=check,
                 raw=dict(qkv={str(t): v for t, v in qkv_runs.items()}, torch={str(t): v for t, v in torch_runs.items()}),
                 commands=dict(
                     qkv=f"{ctx.show(qkv)} bench MODEL --tokens {FIRST_ID},...,{FIRST_ID}+T-1 --iterations {iterations} "
                         f"--warmup {warmup} --format json",
                     torch=f"python3 benchmarks/torch_forward.py MODEL --tokens 8,32,128 --first-id {FIRST_ID} "
-                          f"--iterations {iterations} --warmup {warmup} --threads 2"))
+                          f"--iterations {iterations} --warmup {warmup} --threads 2   "
+                          "# bench.py keeps it loaded with --serve"))
 
 
 def bench_e2e(ctx):
@@ -248,44 +313,55 @@ def bench_matmul(ctx):
     binary = ctx.binary("qkv-matmul-bench")
     rounds = ctx.scale(3, 1)
     sizes = [384, 1024, 2048]
-    qkv_cmd = [binary, "--threads", "2"]
     try:
         source = open(os.path.join(ROOT, "Sources", "qkv-matmul-bench", "main.swift")).read()
-        if "--threads" not in source:
-            qkv_cmd = [binary]
     except OSError:
-        pass
+        source = ""
+    threads = ["--threads", "2"] if "--threads" in source or not source else []
     # OpenBLAS kernel overrides in the environment would slow numpy down; numpy gets its defaults.
     np_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     np_env["OPENBLAS_NUM_THREADS"] = "2"
-    np_cmd = [sys.executable, os.path.join(HERE, "numpy_matmul.py"), "--threads", "2",
-              "--sizes", ",".join(map(str, sizes))]
-    qkv_rounds, np_rounds, blas = [], [], None
+
+    def qkv_side(n):
+        def square(x):
+            return x.get("m") == x.get("k") == x.get("n") == n and "gflops" in x
+        try:
+            lines = [x for x in run_json([binary] + threads + [f"{n}x{n}x{n}"]) if square(x)]
+        except RuntimeError:
+            lines = []
+        if not lines:  # an older or newer binary without shape arguments: run its defaults, keep size n
+            lines = [x for x in run_json([binary] + threads) if square(x)]
+        return lines
+
+    def numpy_side(n):
+        out = run_json([sys.executable, os.path.join(HERE, "numpy_matmul.py"), "--threads", "2", "--sizes", str(n)],
+                       env=np_env)[-1]
+        return out["blas"], out["results"][0]
+
+    qkv_rounds, np_rounds, blas = {n: [] for n in sizes}, {n: [] for n in sizes}, None
     for r in range(rounds):
-        log(f"matmul round {r + 1}/{rounds}: qkv-matmul-bench")
-        lines = [o for o in run_json(qkv_cmd) if "gflops" in o and "m" in o]
-        qkv_rounds.append(lines)
-        log(f"matmul round {r + 1}/{rounds}: numpy")
-        out = run_json(np_cmd, env=np_env)[-1]
-        blas = out["blas"]
-        np_rounds.append(out["results"])
+        log(f"matmul round {r + 1}/{rounds}")
+        for n in sizes:
+            for side in (["qkv", "numpy"] if r % 2 == 0 else ["numpy", "qkv"]):
+                if side == "qkv":
+                    qkv_rounds[n].append(qkv_side(n))
+                else:
+                    blas, result = numpy_side(n)
+                    np_rounds[n].append(result)
     rows = []
     for n in sizes:
-        numpy_g = statistics.median(x["gflops"] for rnd in np_rounds for x in rnd if x["m"] == x["k"] == x["n"] == n)
-        ops = sorted({x.get("op", "matmul") for rnd in qkv_rounds for x in rnd})
-        for op in ops:
-            vals = [x["gflops"] for rnd in qkv_rounds for x in rnd
-                    if x.get("op", "matmul") == op and x["m"] == x["k"] == x["n"] == n]
-            if not vals:
-                continue
+        numpy_vals = [x["gflops"] for x in np_rounds[n]]
+        numpy_g = statistics.median(numpy_vals)
+        for op in sorted({x.get("op", "matmul") for rnd in qkv_rounds[n] for x in rnd}):
+            vals = [x["gflops"] for rnd in qkv_rounds[n] for x in rnd if x.get("op", "matmul") == op]
             qkv_g = statistics.median(vals)
             rows.append(dict(size=n, op=op, qkv_gflops=qkv_g, numpy_gflops=numpy_g, ratio=qkv_g / numpy_g,
-                             qkv_round_gflops=vals,
-                             numpy_round_gflops=[x["gflops"] for rnd in np_rounds for x in rnd if x["m"] == n]))
-    return dict(rows=rows, rounds=rounds, blas=blas, raw=dict(qkv=qkv_rounds, numpy=np_rounds),
-                commands=dict(qkv=" ".join([ctx.show(binary)] + qkv_cmd[1:]),
+                             qkv_round_gflops=vals, numpy_round_gflops=numpy_vals))
+    return dict(rows=rows, rounds=rounds, blas=blas,
+                raw=dict(qkv={str(n): v for n, v in qkv_rounds.items()}, numpy={str(n): v for n, v in np_rounds.items()}),
+                commands=dict(qkv=" ".join([ctx.show(binary)] + threads + ["NxNxN"]),
                               numpy="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 "
-                                    "python3 benchmarks/numpy_matmul.py --threads 2 --sizes 384,1024,2048"))
+                                    "python3 benchmarks/numpy_matmul.py --threads 2 --sizes N"))
 
 
 def bench_inspect(ctx):
@@ -315,60 +391,79 @@ def bench_inspect(ctx):
 
 def bench_decode(ctx):
     qkv, decoder = ctx.binary("qkv"), ctx.binary("qkv-decode-bench")
-    runs = ctx.scale(9, 3)
+    runs, rounds = ctx.scale(5, 3), ctx.scale(3, 1)
     big = 512 * 1024  # tensors of at least this many decoded bytes count as "big"
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     import qkvref  # needs numpy
 
+    def python_side(data, data_start, entries, full):
+        """Median seconds per big tensor of zlib.decompress (full: + un-shuffle + CRC-32, qkv's whole job)."""
+        medians = {}
+        for e in entries:
+            payload = data[data_start + e["offset"]:data_start + e["offset"] + e["stored_bytes"]]
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                out = zlib.decompress(payload)
+                if full:
+                    if e["encoding"] == "shuffle+zlib":
+                        out = qkvref.unshuffle_bytes(out, qkvref.DTYPE_SIZES[e["dtype_code"]])
+                    if zlib.crc32(out) & 0xFFFFFFFF != e["crc32"]:
+                        raise RuntimeError(f"{e['name']}: CRC-32 mismatch after Python's decode")
+                times.append(time.perf_counter() - start)
+            if len(out) != e["decoded_bytes"]:
+                raise RuntimeError(f"{e['name']}: Python inflated {len(out)} bytes, header says {e['decoded_bytes']}")
+            medians[e["name"]] = statistics.median(times)
+        return medians
+
     tmp = tempfile.mkdtemp(prefix="qkv-bench-decode-")
-    encodings = {"raw": "raw", "zlib": "zlib", "shuffle": "shuffle+zlib"}
     per_encoding = {}
     try:
-        for flag, name in encodings.items():
+        for flag, name in {"raw": "raw", "zlib": "zlib", "shuffle": "shuffle+zlib"}.items():
             path = os.path.join(tmp, f"{flag}.qkv")
             log(f"decode: qkv convert --encoding {flag}")
             subprocess.run([qkv, "convert", ctx.model, "-o", path, "--encoding", flag], check=True,
                            capture_output=True, timeout=1800)
-            log(f"decode: qkv-decode-bench ({name})")
-            lines = [o for o in run_json([decoder, path, str(runs)]) if "tensor" in o]
             with open(path, "rb") as f:
                 data = f.read()
             pre = qkvref._parse_preamble(data)
             _, _, entries = qkvref._parse_header(data, pre)
             data_start = qkvref.align_up(qkvref.PREAMBLE_BYTES + pre["header_bytes"])
-            python = {}
-            if name != "raw":
-                log(f"decode: Python zlib.decompress ({name})")
-                for e in entries:
-                    if e["decoded_bytes"] < big:
-                        continue
-                    payload = data[data_start + e["offset"]:data_start + e["offset"] + e["stored_bytes"]]
-                    times = []
-                    for _ in range(runs):
-                        start = time.perf_counter()
-                        out = zlib.decompress(payload)
-                        times.append(time.perf_counter() - start)
-                    if len(out) != e["decoded_bytes"]:
-                        raise RuntimeError(f"{e['name']}: Python inflated {len(out)} bytes, header says {e['decoded_bytes']}")
-                    python[e["name"]] = dict(median_s=statistics.median(times), decoded_bytes=e["decoded_bytes"],
-                                             stored_bytes=e["stored_bytes"])
-            qkv_big = [x for x in lines if x["decoded_bytes"] >= big]
-            if name != "raw" and {x["tensor"] for x in qkv_big} != set(python):
-                raise RuntimeError("qkv-decode-bench and the Python parser disagree on the big tensors: "
-                                   f"{sorted({x['tensor'] for x in qkv_big} ^ set(python))[:5]}")
-            decoded = sum(x["decoded_bytes"] for x in qkv_big)
+            big_entries = [e for e in entries if e["decoded_bytes"] >= big]
+            decoded = sum(e["decoded_bytes"] for e in big_entries)
+            qkv_rounds, py_rounds, full_rounds, lines = [], [], [], []
+            for r in range(rounds):
+                log(f"decode {name}: round {r + 1}/{rounds}")
+                sides = ["qkv", "python"] if r % 2 == 0 else ["python", "qkv"]
+                for side in sides:
+                    if side == "qkv":
+                        lines = [o for o in run_json([decoder, path, str(runs)]) if "tensor" in o]
+                        got = {x["tensor"]: x for x in lines if x["decoded_bytes"] >= big}
+                        if set(got) != {e["name"] for e in big_entries}:
+                            raise RuntimeError("qkv-decode-bench and the Python parser disagree on the big tensors: "
+                                               f"{sorted(set(got) ^ {e['name'] for e in big_entries})[:5]}")
+                        qkv_rounds.append(decoded / sum(x["median_s"] for x in got.values()) / 1e6)
+                    elif name != "raw":
+                        py_rounds.append(decoded / sum(python_side(data, data_start, big_entries, False).values()) / 1e6)
+                        full_rounds.append(decoded / sum(python_side(data, data_start, big_entries, True).values()) / 1e6)
             per_encoding[name] = dict(
-                file_bytes=len(data), tensors=len(lines), big_tensors=len(qkv_big), decoded_bytes=decoded,
-                stored_bytes=sum(x["stored_bytes"] for x in qkv_big),
-                qkv_mb_per_s=decoded / sum(x["median_s"] for x in qkv_big) / 1e6,
-                python_zlib_mb_per_s=(decoded / sum(p["median_s"] for p in python.values()) / 1e6) if python else None,
-                raw=dict(qkv=lines, python=python))
+                file_bytes=len(data), tensors=len(entries), big_tensors=len(big_entries), decoded_bytes=decoded,
+                stored_bytes=sum(e["stored_bytes"] for e in big_entries),
+                qkv_mb_per_s=statistics.median(qkv_rounds), qkv_round_mb_per_s=qkv_rounds,
+                python_zlib_mb_per_s=statistics.median(py_rounds) if py_rounds else None,
+                python_zlib_round_mb_per_s=py_rounds,
+                python_full_mb_per_s=statistics.median(full_rounds) if full_rounds else None,
+                python_full_round_mb_per_s=full_rounds,
+                qkv_last_round=lines)
             os.remove(path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ratios = {name: e["qkv_mb_per_s"] / e["python_zlib_mb_per_s"]
               for name, e in per_encoding.items() if e["python_zlib_mb_per_s"]}
-    return dict(runs=runs, big_bytes=big, encodings=per_encoding, ratios=ratios,
+    full_ratios = {name: e["qkv_mb_per_s"] / e["python_full_mb_per_s"]
+                   for name, e in per_encoding.items() if e["python_full_mb_per_s"]}
+    return dict(runs=runs, rounds=rounds, big_bytes=big, encodings=per_encoding, ratios=ratios,
+                full_ratios=full_ratios,
                 commands=dict(convert=f"{ctx.show(qkv)} convert MODEL -o X.qkv --encoding raw|zlib|shuffle",
                               qkv=f"{ctx.show(decoder)} X.qkv {runs}",
                               python=f"zlib.decompress(payload), {runs} runs per tensor, in benchmarks/bench.py"))
@@ -400,6 +495,8 @@ def main():
     ap.add_argument("--model", required=True, help="the all-MiniLM-L6-v2 folder")
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
     ap.add_argument("--quick", action="store_true", help="fewer rounds and runs (a smoke test, not for BENCHMARKS.md)")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                    help="before each part, wait up to this long for other work to use < 25%% of the CPUs")
     ap.add_argument("--setup-errors", default="", help="errors from run.sh (build, model fetch, Python packages)")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
     ap.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
@@ -415,8 +512,10 @@ def main():
         if fn is None:
             results["sections"][name] = dict(error=f"unknown section {name!r}")
             continue
-        log(f"section {name}")
-        t0 = time.perf_counter()
+        quiet = wait_until_quiet(args.wait_idle)
+        log(f"section {name} (other work: {quiet['busy_before']:.0%} of the CPUs)" if quiet["busy_before"] is not None
+            else f"section {name}")
+        t0, load0 = time.perf_counter(), os.getloadavg()
         try:
             results["sections"][name] = fn(ctx)
         except Exception as e:  # record and go on: one broken side must not lose the others
@@ -424,6 +523,10 @@ def main():
                                              traceback=traceback.format_exc().splitlines()[-6:])
             log(f"section {name} failed: {e}")
         results["sections"][name]["seconds"] = time.perf_counter() - t0
+        results["sections"][name]["load_average"] = dict(start=load0, end=os.getloadavg())
+        results["sections"][name]["other_cpu_use_before"] = quiet["busy_before"]
+        results["sections"][name]["waited_for_quiet_s"] = quiet["waited_s"]
+        results["sections"][name]["other_cpu_use_after"] = cpu_busy()
     results["machine"]["load_average_end"] = os.getloadavg()
     results["total_seconds"] = time.perf_counter() - started
 

@@ -37,6 +37,23 @@ def table(header, rows):
     return "\n".join(out) + "\n"
 
 
+def load_line(s):
+    la = s.get("load_average") if s else None
+    if not la:
+        return ""
+    line = (f"Load average (1 min) during this part: {la['start'][0]:.2f} at the start, {la['end'][0]:.2f} at the end; "
+            f"it took {s.get('seconds', 0):.0f} s.")
+    before, after = s.get("other_cpu_use_before"), s.get("other_cpu_use_after")
+    if before is not None and after is not None:
+        line += (f" Other work used {before:.0%} of the CPUs just before it and {after:.0%} just after"
+                 + (f" (the benchmark waited {s['waited_for_quiet_s']:.0f} s for a quieter machine first)"
+                    if s.get("waited_for_quiet_s", 0) > 1 else "") + ".")
+        if max(before, after) >= 0.25:
+            line += (" **The machine was busy with other work: treat this part's numbers, multi-threaded ones "
+                     "above all, as disturbed.**")
+    return line + "\n"
+
+
 def section_error(s):
     if s is None:
         return "Not run.\n"
@@ -114,7 +131,8 @@ def render(results):
             ("Swift", m.get("swift")), ("Python", m.get("python")), ("torch", m.get("torch")),
             ("transformers", m.get("transformers")), ("numpy", m.get("numpy")), ("safetensors", m.get("safetensors")),
             ("zlib (Python / system)", f"{m.get('python_zlib')} / {m.get('system_zlib')}"),
-            ("qkv commit", f"{m.get('qkv_commit')}" + (" (with uncommitted changes)" if m.get("qkv_tree_dirty") else "")),
+            ("qkv commit", f"{m.get('qkv_commit')}" + (" (with uncommitted changes)" if m.get("qkv_tree_dirty") else "")
+             + (f"; last change to the code: {m['qkv_sources_commit']}" if m.get("qkv_sources_commit") else "")),
             ("load average (1/5/15 min) at start", " / ".join(f"{x:.2f}" for x in m.get("load_average_start", []))),
             ("load average at end", " / ".join(f"{x:.2f}" for x in m.get("load_average_end", [])))]
     w(table(["item", "value"], rows))
@@ -132,6 +150,12 @@ def render(results):
             [(a, b, c, met(d)) for a, b, c, d in targets(results)]))
 
     s = results["sections"]
+    busy = [name for name, x in s.items()
+            if max(x.get("other_cpu_use_before") or 0, x.get("other_cpu_use_after") or 0) >= 0.25]
+    if busy:
+        w(f"**Measured while other work used at least 25% of the CPUs (see each part): {', '.join(busy)}.** "
+          "Their numbers, the multi-threaded ones above all, can differ a lot on a quiet machine; run the benchmark "
+          "again when the machine is idle before drawing conclusions from them.\n")
 
     # Forward ---------------------------------------------------------------
     w("## Forward pass: qkv vs PyTorch eager (all-MiniLM-L6-v2)\n")
@@ -141,19 +165,29 @@ def render(results):
         w(err)
     else:
         w(f"Token ids {f['first_id']}…{f['first_id']}+T−1 for both, fed as they are (no [CLS]/[SEP] added). "
-          f"Each side: {f['warmup']} warm-up passes, then {f['iterations']} timed passes, median; "
-          f"this repeated in {f['rounds']} alternating rounds (qkv, then PyTorch), and the table gives the median of the "
-          "round medians. PyTorch: `torch.set_num_threads(2)`, `attn_implementation=\"eager\"`, "
+          f"One measurement = {f['warmup']} warm-up passes, then the median of {f['iterations']} timed passes. "
+          f"{f['rounds']} rounds; in each, for each size, one qkv measurement (`qkv bench`, a fresh process) and "
+          "one PyTorch measurement (the model stays loaded in one process) run back to back, the first side "
+          "swapping every round. The table gives the median of the round medians, and the ratio of the "
+          "fastest single passes (\"min ratio\"), which other work on the machine disturbs least. PyTorch: `torch.set_num_threads(2)`, `attn_implementation=\"eager\"`, "
           "`output_attentions=True`, `torch.inference_mode()`. qkv uses all cores "
           f"({m.get('logical_cpus')} here).\n")
         w(table(["tokens", "qkv median", "PyTorch median", "ratio qkv/PyTorch", "target ≤ 1.0×",
-                 "qkv min", "PyTorch min", "qkv GFLOP/s", "qkv load", "qkv peak RSS"],
+                 "qkv min", "PyTorch min", "min ratio", "qkv GFLOP/s", "qkv load", "qkv peak RSS"],
                 [(r["tokens"], ms(r["qkv_median_ms"]), ms(r["torch_median_ms"]), ratio(r["ratio"]),
-                  met(r["ratio"] <= 1.0), ms(r["qkv_min_ms"]), ms(r["torch_min_ms"]), f"{r['qkv_gflops']:.1f}",
+                  met(r["ratio"] <= 1.0), ms(r["qkv_min_ms"]), ms(r["torch_min_ms"]),
+                  ratio(r.get("min_ratio", r["qkv_min_ms"] / r["torch_min_ms"])), f"{r['qkv_gflops']:.1f}",
                   ms(r["qkv_load_ms"]), mib(r["qkv_peak_rss_bytes"])) for r in f["rows"]]))
-        w("Round medians (ms): " + "; ".join(
-            f"T={r['tokens']}: qkv {', '.join(f'{x:.2f}' for x in r['qkv_round_medians'])} / "
-            f"PyTorch {', '.join(f'{x:.2f}' for x in r['torch_round_medians'])}" for r in f["rows"]) + "\n")
+        w("Round medians in ms, qkv / PyTorch:\n")
+        for r in f["rows"]:
+            w(f"- T={r['tokens']}: " + ", ".join(f"{a:.2f} / {b:.2f}" for a, b in
+                                                 zip(r["qkv_round_medians"], r["torch_round_medians"])))
+        w("")
+        disagree = [r["tokens"] for r in f["rows"] if "min_ratio" in r and (r["ratio"] <= 1.0) != (r["min_ratio"] <= 1.0)]
+        if disagree:
+            w(f"**Caution:** at T = {', '.join(map(str, disagree))} the median ratio and the min ratio fall on different "
+              "sides of the target, so the verdict there depends on the machine's load during the run.\n")
+        w(load_line(f))
         c = f.get("correctness")
         if c:
             w(f"Same-job check: the attention of `qkv run --tokens` for the 8-token input differs from PyTorch's by at "
@@ -183,6 +217,7 @@ def render(results):
         w(f"Same-job check: both tokenized the sentence to the same {len(c['qkv_tokens'])} ids "
           f"({'yes' if c['same_token_ids'] else '**no**'}: {' '.join(c['qkv_tokens'])}), and their JSON matrices differ "
           f"by at most {c['max_abs_diff']:.2e} over {c['layers']} layers.\n")
+        w(load_line(e))
         w(f"```sh\n{e['commands']['qkv']}\n{e['commands']['python']}\n```\n")
 
     # Matmul ----------------------------------------------------------------
@@ -192,8 +227,9 @@ def render(results):
     if err:
         w(err)
     else:
-        w(f"Square float32 products, 2 threads on both sides, GFLOP/s = 2·n³ / median time. "
-          f"{mm['rounds']} alternating rounds; the table gives the median over rounds. `matmul` is x·W and "
+        w(f"Square float32 products, 2 threads on both sides, GFLOP/s = 2·n³ / median time (each tool's own "
+          f"run count per size). {mm['rounds']} rounds; in each, for each size, qkv and numpy run back to back, the first "
+          "side swapping every round; the table gives the median over rounds. `matmul` is x·W and "
           "`matmulTransposed` is x·Wᵀ (both are used by the forward pass); numpy computes `a @ b`.\n")
         w(table(["n", "qkv op", "qkv GFLOP/s", "numpy GFLOP/s", "ratio qkv/numpy", "target (n = 1024) ≥ 0.5×"],
                 [(r["size"], f"`{r['op']}`", f"{r['qkv_gflops']:.1f}", f"{r['numpy_gflops']:.1f}", ratio(r["ratio"]),
@@ -209,6 +245,7 @@ def render(results):
           "are removed from numpy's environment so OpenBLAS picks its own kernel; in the benchmark's environment they were "
           f"{results['machine']['openblas_env'].get('OPENBLAS_CORETYPE') or 'unset'} / "
           f"{results['machine']['openblas_env'].get('OPENBLAS_L2_SIZE') or 'unset'}.\n")
+        w(load_line(mm))
         w(f"```sh\n{mm['commands']['qkv']}\n{mm['commands']['numpy']}\n```\n")
 
     # Inspect ---------------------------------------------------------------
@@ -228,6 +265,7 @@ def render(results):
             (f"{fs['large']['bytes'] / 2 ** 30:.2f} GiB", sec(i["large_s"]["median"]), sec(i["large_s"]["min"]),
              sec(i["large_s"]["max"]))]))
         w(f"Ratio 2 GiB / 1 KiB: **{ratio(i['ratio'])}** (target ≤ 1.5×: {met(i['ratio'] <= 1.5)}).\n")
+        w(load_line(i))
         w(f"```sh\n{i['commands']['make']}\n{i['commands']['qkv']}\n```\n")
 
     # Decode ----------------------------------------------------------------
@@ -239,26 +277,39 @@ def render(results):
     else:
         w(f"all-MiniLM-L6-v2 converted to QKV three times (`--encoding raw`, `zlib`, `shuffle`). qkv side: "
           f"`qkv-decode-bench`, which times `QKVCheckpoint.floats(name, verify: true)` per tensor (inflate, "
-          "un-shuffle, CRC-32 check, Float32 buffer). Python side: `zlib.decompress` of the same payload bytes, "
-          "read from the same file with `scripts/qkvref.py`'s header parser, and nothing else (no un-shuffle, no "
-          f"CRC), so Python does less work. Median of {d['runs']} runs per tensor; throughput = decoded bytes of "
-          f"the big tensors (≥ {d['big_bytes'] // 1024} KiB decoded) / sum of their median times.\n")
+          "un-shuffle, CRC-32 check, Float32 buffer). Python side, on the same payload bytes of the same file "
+          "(located with `scripts/qkvref.py`'s header parser): `zlib.decompress(payload)` alone — the target's "
+          "reference — and, for information, the whole job as qkv does it (decompress, un-shuffle with numpy, "
+          f"CRC-32). Median of {d['runs']} runs per tensor; throughput = decoded bytes of the big tensors "
+          f"(≥ {d['big_bytes'] // 1024} KiB decoded) / sum of their median times; {d.get('rounds', 1)} rounds "
+          "alternating qkv and Python, median over rounds.\n")
         rows = []
         for name, x in d["encodings"].items():
-            py = x["python_zlib_mb_per_s"]
-            r = d["ratios"].get(name)
+            py, full = x["python_zlib_mb_per_s"], x.get("python_full_mb_per_s")
+            r, rf = d["ratios"].get(name), d.get("full_ratios", {}).get(name)
             rows.append((name, f"{x['file_bytes'] / MIB:.1f} MiB", x["big_tensors"], f"{x['decoded_bytes'] / MIB:.1f} MiB",
                          f"{x['stored_bytes'] / MIB:.1f} MiB", f"{x['qkv_mb_per_s']:,.0f}",
                          f"{py:,.0f}" if py else "–", ratio(r) if r else "–",
-                         (("≥ 1.0×: " + met(r >= 1.0)) if name == "shuffle+zlib" else "") if r else ""))
-        w(table(["encoding", "file", "big tensors", "decoded", "stored", "qkv MB/s", "Python zlib MB/s",
-                 "ratio qkv/Python", "target"], rows))
+                         (("≥ 1.0×: " + met(r >= 1.0)) if name == "shuffle+zlib" else "") if r else "",
+                         f"{full:,.0f}" if full else "–", ratio(rf) if rf else "–"))
+        w(table(["encoding", "file", "big tensors", "decoded", "stored", "qkv MB/s", "Python zlib.decompress MB/s",
+                 "ratio qkv/Python", "target", "Python full decode MB/s", "ratio qkv/full"], rows))
+        w("Per-round throughput (MB/s), qkv / Python zlib.decompress:\n")
+        for name, x in d["encodings"].items():
+            q = x.get("qkv_round_mb_per_s", [])
+            p = x.get("python_zlib_round_mb_per_s", [])
+            w(f"- {name}: " + ", ".join(f"{a:,.0f} / {b:,.0f}" for a, b in zip(q, p)) if p else
+              f"- {name}: qkv " + ", ".join(f"{a:,.0f}" for a in q))
+        w("")
+        w(load_line(d))
         w(f"```sh\n{d['commands']['convert']}\n{d['commands']['qkv']}\n# Python: {d['commands']['python']}\n```\n")
 
     w("## Notes\n")
     w("- A benchmark, not a test: it never fails a build. A part that breaks records its error here and in the JSON.\n"
       "- Raw results, including every round and every tensor: `benchmarks/results/latest.json`.\n"
       "- `bash benchmarks/run.sh --quick` runs everything with fewer rounds as a smoke test.\n"
+      "- Before each part the benchmark waits up to `QKV_BENCH_WAIT_IDLE` seconds (default 300) for other work to "
+      "leave the CPUs, and records how busy they were.\n"
       f"- Total benchmark time: {results.get('total_seconds', 0) / 60:.1f} min.\n")
     return "\n".join(out)
 

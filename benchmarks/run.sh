@@ -6,6 +6,8 @@
 # Usage: bash benchmarks/run.sh [--quick] [--only forward,e2e,matmul,inspect,decode]
 # Environment: QKV_SCRATCH_PATH  SwiftPM scratch folder (default .build)
 #              QKV_MODELS        model cache (default ~/.cache/qkv-models)
+#              QKV_BENCH_WAIT_IDLE  seconds to wait, before each part, for other work to leave the CPUs
+#                                (default 300; the report records how busy the machine was)
 #
 # A part that fails (build, model download, a missing Python package, one comparison) is recorded in
 # the report and the rest still runs.
@@ -47,4 +49,5 @@ if ! bash scripts/fetch_minilm.sh "$models" >&2 || [ ! -f "$model/model.safetens
     problem "could not fetch all-MiniLM-L6-v2 into $model (bash scripts/fetch_minilm.sh $models)"
 fi
 
-python3 benchmarks/bench.py --bin-dir "$bin_dir" --model "$model" --setup-errors "$errors" "$@"
+python3 benchmarks/bench.py --bin-dir "$bin_dir" --model "$model" --wait-idle "${QKV_BENCH_WAIT_IDLE:-300}" \
+    --setup-errors "$errors" "$@"
