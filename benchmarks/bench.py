@@ -17,6 +17,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -91,6 +92,40 @@ def cpu_busy(seconds=1.0):
         return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
     except (OSError, ValueError, IndexError):
         return None
+
+
+class OtherWork:
+    """CPU time used by everything except this benchmark and its children, over a stretch of wall time.
+
+    /proc/stat counts all CPU time on the machine; getrusage counts ours (children once they are waited
+    for, which every section does). The difference, divided by wall time × CPUs, is the share of the
+    machine that other work took while a part ran.
+    """
+
+    def __init__(self):
+        self.start = self.sample()
+
+    @staticmethod
+    def sample():
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+            busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+        ours = 0.0
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            usage = resource.getrusage(who)
+            ours += usage.ru_utime + usage.ru_stime
+        return time.perf_counter(), busy, ours
+
+    def share(self):
+        end = self.sample()
+        if self.start is None or end is None:
+            return None
+        wall = end[0] - self.start[0]
+        other = (end[1] - self.start[1]) - (end[2] - self.start[2])
+        return max(0.0, other / (wall * (os.cpu_count() or 1))) if wall > 0 else None
 
 
 def wait_until_quiet(limit_s, threshold=0.25):
@@ -515,7 +550,7 @@ def main():
         quiet = wait_until_quiet(args.wait_idle)
         log(f"section {name} (other work: {quiet['busy_before']:.0%} of the CPUs)" if quiet["busy_before"] is not None
             else f"section {name}")
-        t0, load0 = time.perf_counter(), os.getloadavg()
+        t0, load0, other = time.perf_counter(), os.getloadavg(), OtherWork()
         try:
             results["sections"][name] = fn(ctx)
         except Exception as e:  # record and go on: one broken side must not lose the others
@@ -526,7 +561,7 @@ def main():
         results["sections"][name]["load_average"] = dict(start=load0, end=os.getloadavg())
         results["sections"][name]["other_cpu_use_before"] = quiet["busy_before"]
         results["sections"][name]["waited_for_quiet_s"] = quiet["waited_s"]
-        results["sections"][name]["other_cpu_use_after"] = cpu_busy()
+        results["sections"][name]["other_cpu_use_during"] = other.share()
     results["machine"]["load_average_end"] = os.getloadavg()
     results["total_seconds"] = time.perf_counter() - started
 

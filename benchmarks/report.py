@@ -9,6 +9,7 @@ import json
 import sys
 
 MIB = 1024 * 1024
+BUSY = 0.10  # share of the CPUs taken by other work during a part above which its numbers are flagged
 
 
 def ms(x):
@@ -43,12 +44,13 @@ def load_line(s):
         return ""
     line = (f"Load average (1 min) during this part: {la['start'][0]:.2f} at the start, {la['end'][0]:.2f} at the end; "
             f"it took {s.get('seconds', 0):.0f} s.")
-    before, after = s.get("other_cpu_use_before"), s.get("other_cpu_use_after")
-    if before is not None and after is not None:
-        line += (f" Other work used {before:.0%} of the CPUs just before it and {after:.0%} just after"
-                 + (f" (the benchmark waited {s['waited_for_quiet_s']:.0f} s for a quieter machine first)"
-                    if s.get("waited_for_quiet_s", 0) > 1 else "") + ".")
-        if max(before, after) >= 0.25:
+    before, during = s.get("other_cpu_use_before"), s.get("other_cpu_use_during")
+    if before is not None and during is not None:
+        line += (f" Other work used {before:.0%} of the CPUs just before it"
+                 + (f" (after the benchmark waited {s['waited_for_quiet_s']:.0f} s for a quieter machine)"
+                    if s.get("waited_for_quiet_s", 0) > 1 else "")
+                 + f" and {during:.0%} on average while it ran.")
+        if during >= BUSY:
             line += (" **The machine was busy with other work: treat this part's numbers, multi-threaded ones "
                      "above all, as disturbed.**")
     return line + "\n"
@@ -150,10 +152,10 @@ def render(results):
             [(a, b, c, met(d)) for a, b, c, d in targets(results)]))
 
     s = results["sections"]
-    busy = [name for name, x in s.items()
-            if max(x.get("other_cpu_use_before") or 0, x.get("other_cpu_use_after") or 0) >= 0.25]
+    busy = [f"{name} ({x['other_cpu_use_during']:.0%})" for name, x in s.items()
+            if (x.get("other_cpu_use_during") or 0) >= BUSY]
     if busy:
-        w(f"**Measured while other work used at least 25% of the CPUs (see each part): {', '.join(busy)}.** "
+        w(f"**Measured while other work used at least {BUSY:.0%} of the CPUs on average: {', '.join(busy)}.** "
           "Their numbers, the multi-threaded ones above all, can differ a lot on a quiet machine; run the benchmark "
           "again when the machine is idle before drawing conclusions from them.\n")
 
