@@ -102,18 +102,23 @@ class OtherWork:
     machine that other work took while a part ran.
     """
 
-    def __init__(self):
+    def __init__(self, pids=()):
+        self.pids = pids  # children still running (the PyTorch server) whose CPU time is ours too
         self.start = self.sample()
 
-    @staticmethod
-    def sample():
+    def sample(self):
+        tick = os.sysconf("SC_CLK_TCK")
         try:
             with open("/proc/stat") as f:
                 fields = [int(x) for x in f.readline().split()[1:]]
-            busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+            busy = (sum(fields[:8]) - fields[3] - fields[4]) / tick
+            ours = 0.0
+            for pid in self.pids:
+                with open(f"/proc/{pid}/stat") as f:
+                    after_name = f.read().rsplit(")", 1)[1].split()
+                ours += (int(after_name[11]) + int(after_name[12])) / tick  # utime, stime
         except (OSError, ValueError, IndexError):
             return None
-        ours = 0.0
         for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
             usage = resource.getrusage(who)
             ours += usage.ru_utime + usage.ru_stime
@@ -126,6 +131,31 @@ class OtherWork:
         wall = end[0] - self.start[0]
         other = (end[1] - self.start[1]) - (end[2] - self.start[2])
         return max(0.0, other / (wall * (os.cpu_count() or 1))) if wall > 0 else None
+
+
+QUIET = report.QUIET  # a measurement is quiet when other work took less than this share of the CPUs
+
+
+def watched(fn, pids=()):
+    """(fn(), share of the CPUs other work took while fn ran)."""
+    other = OtherWork(pids)
+    result = fn()
+    return result, other.share()
+
+
+def quiet_rounds(*shares):
+    """Rounds in which every measurement was quiet, if there are at least two; else all rounds.
+
+    Returns (indices, True if they are the quiet ones). Medians over quiet rounds compare the two sides
+    as they run on an idle machine; a busy machine is reported as such instead of silently averaged in.
+    """
+    n = len(shares[0])
+    idx = [i for i in range(n) if all(s[i] is not None and s[i] < QUIET for s in shares)]
+    return (idx, True) if len(idx) >= 2 else (list(range(n)), False)
+
+
+def basis(idx, quiet, n):
+    return dict(rounds_used=idx, quiet=quiet, rounds=n)
 
 
 def wait_until_quiet(limit_s, threshold=0.25):
@@ -244,9 +274,10 @@ class TorchServer:
 def bench_forward(ctx):
     qkv, model = ctx.binary("qkv"), ctx.model
     sizes, iterations, warmup = [8, 32, 128], ctx.scale(20, 5), 3
-    rounds = ctx.scale(5, 1)
+    rounds = ctx.scale(7, 1)
     ids = {t: ",".join(str(i) for i in range(FIRST_ID, FIRST_ID + t)) for t in sizes}
     qkv_runs, torch_runs = {t: [] for t in sizes}, {t: [] for t in sizes}
+    qkv_other, torch_other = {t: [] for t in sizes}, {t: [] for t in sizes}
     log("forward: loading PyTorch")
     torch = TorchServer(model, iterations, warmup)
     try:
@@ -257,11 +288,19 @@ def bench_forward(ctx):
             for t in sizes:
                 sides = ["qkv", "torch"] if r % 2 == 0 else ["torch", "qkv"]
                 for side in sides:
+                    # A pause first, so PyTorch's worker threads, which spin a while after a forward pass,
+                    # are asleep before qkv starts (while qkv runs they would count as other work).
+                    time.sleep(0.5)
                     if side == "qkv":
-                        qkv_runs[t].append(run_json([qkv, "bench", model, "--tokens", ids[t], "--iterations",
-                                                     str(iterations), "--warmup", str(warmup), "--format", "json"])[-1])
+                        out, share = watched(lambda: run_json(
+                            [qkv, "bench", model, "--tokens", ids[t], "--iterations", str(iterations),
+                             "--warmup", str(warmup), "--format", "json"])[-1])
+                        qkv_runs[t].append(out)
+                        qkv_other[t].append(share)
                     else:
-                        torch_runs[t].append(torch.ask(t))
+                        out, share = watched(lambda: torch.ask(t), pids=[torch.proc.pid])
+                        torch_runs[t].append(out)
+                        torch_other[t].append(share)
         attention = torch.ask("attention 8")
     finally:
         torch.close()
@@ -279,13 +318,16 @@ def bench_forward(ctx):
     for t in sizes:
         q = [run["forward_ms"]["median"] for run in qkv_runs[t]]
         p = [run["forward_ms"]["median"] for run in torch_runs[t]]
-        qm, pm = statistics.median(q), statistics.median(p)
+        idx, quiet = quiet_rounds(qkv_other[t], torch_other[t])
+        qm, pm = statistics.median(q[i] for i in idx), statistics.median(p[i] for i in idx)
         q_min = min(run["forward_ms"]["min"] for run in qkv_runs[t])
         p_min = min(run["forward_ms"]["min"] for run in torch_runs[t])
-        rows.append(dict(tokens=t, qkv_median_ms=qm, torch_median_ms=pm, ratio=qm / pm,
+        rows.append(dict(tokens=t, qkv_median_ms=qm, torch_median_ms=pm, ratio=qm / pm, **basis(idx, quiet, len(q)),
+                         ratio_all_rounds=statistics.median(q) / statistics.median(p),
                          round_ratios=[a / b for a, b in zip(q, p)],
-                         qkv_round_medians=q, torch_round_medians=p, qkv_min_ms=q_min, torch_min_ms=p_min,
-                         min_ratio=q_min / p_min,
+                         qkv_round_medians=q, torch_round_medians=p,
+                         qkv_round_other=qkv_other[t], torch_round_other=torch_other[t],
+                         qkv_min_ms=q_min, torch_min_ms=p_min, min_ratio=q_min / p_min,
                          qkv_gflops=statistics.median(run.get("gflops", float("nan")) for run in qkv_runs[t]),
                          qkv_load_ms=statistics.median(run.get("load_ms", float("nan")) for run in qkv_runs[t]),
                          qkv_peak_rss_bytes=max(run.get("peak_rss_bytes", 0) for run in qkv_runs[t])))
@@ -325,28 +367,37 @@ def bench_e2e(ctx):
     check = dict(qkv_tokens=[t["text"] for t in ours["tokens"]], python_tokens=[t["text"] for t in theirs["tokens"]],
                  same_token_ids=[t["id"] for t in ours["tokens"]] == [t["id"] for t in theirs["tokens"]],
                  layers=len(ours["layers"]), max_abs_diff=worst)
-    qkv_wall, qkv_rss, py_wall, py_rss = [], [], [], []
+    qkv_wall, qkv_rss, py_wall, py_rss, qkv_other, py_other = [], [], [], [], [], []
     for i in range(runs):
         log(f"end to end run {i + 1}/{runs}")
-        w, m = timed_process(qkv_cmd)
+        (w, m), share = watched(lambda: timed_process(qkv_cmd))
         qkv_wall.append(w)
         qkv_rss.append(m)
-        w, m = timed_process(py_cmd + [os.devnull], env=PYTHON_ENV)
+        qkv_other.append(share)
+        (w, m), share = watched(lambda: timed_process(py_cmd + [os.devnull], env=PYTHON_ENV))
         py_wall.append(w)
         py_rss.append(m)
-    q_w, p_w = statistics.median(qkv_wall), statistics.median(py_wall)
-    q_m, p_m = statistics.median(qkv_rss), statistics.median(py_rss)
-    return dict(runs=runs, sentence=SENTENCE, correctness=check,
-                qkv=dict(wall_s=summary(qkv_wall), peak_rss_bytes=summary(qkv_rss)),
-                python=dict(wall_s=summary(py_wall), peak_rss_bytes=summary(py_rss)),
+        py_other.append(share)
+    idx, quiet = quiet_rounds(qkv_other, py_other)
+
+    def pick(values):
+        return [values[i] for i in idx]
+    q_w, p_w = statistics.median(pick(qkv_wall)), statistics.median(pick(py_wall))
+    q_m, p_m = statistics.median(pick(qkv_rss)), statistics.median(pick(py_rss))
+    return dict(runs=runs, sentence=SENTENCE, correctness=check, **basis(idx, quiet, runs),
+                qkv=dict(wall_s=summary(pick(qkv_wall)), peak_rss_bytes=summary(pick(qkv_rss)), other=qkv_other,
+                         all_wall_s=qkv_wall, all_peak_rss_bytes=qkv_rss),
+                python=dict(wall_s=summary(pick(py_wall)), peak_rss_bytes=summary(pick(py_rss)), other=py_other,
+                            all_wall_s=py_wall, all_peak_rss_bytes=py_rss),
                 wall_ratio=q_w / p_w, memory_ratio=q_m / p_m,
+                wall_ratio_all_runs=statistics.median(qkv_wall) / statistics.median(py_wall),
                 commands=dict(qkv=f'{ctx.show(qkv)} run MODEL --text "{SENTENCE}" --format json > /dev/null',
                               python=f'HF_HUB_OFFLINE=1 python3 benchmarks/python_job.py MODEL "{SENTENCE}" /dev/null'))
 
 
 def bench_matmul(ctx):
     binary = ctx.binary("qkv-matmul-bench")
-    rounds = ctx.scale(3, 1)
+    rounds = ctx.scale(5, 1)
     sizes = [384, 1024, 2048]
     try:
         source = open(os.path.join(ROOT, "Sources", "qkv-matmul-bench", "main.swift")).read()
@@ -374,24 +425,32 @@ def bench_matmul(ctx):
         return out["blas"], out["results"][0]
 
     qkv_rounds, np_rounds, blas = {n: [] for n in sizes}, {n: [] for n in sizes}, None
+    qkv_other, np_other = {n: [] for n in sizes}, {n: [] for n in sizes}
     for r in range(rounds):
         log(f"matmul round {r + 1}/{rounds}")
         for n in sizes:
             for side in (["qkv", "numpy"] if r % 2 == 0 else ["numpy", "qkv"]):
                 if side == "qkv":
-                    qkv_rounds[n].append(qkv_side(n))
+                    lines, share = watched(lambda: qkv_side(n))
+                    qkv_rounds[n].append(lines)
+                    qkv_other[n].append(share)
                 else:
-                    blas, result = numpy_side(n)
+                    (blas, result), share = watched(lambda: numpy_side(n))
                     np_rounds[n].append(result)
+                    np_other[n].append(share)
     rows = []
     for n in sizes:
+        idx, quiet = quiet_rounds(qkv_other[n], np_other[n])
         numpy_vals = [x["gflops"] for x in np_rounds[n]]
-        numpy_g = statistics.median(numpy_vals)
+        numpy_g = statistics.median(numpy_vals[i] for i in idx)
         for op in sorted({x.get("op", "matmul") for rnd in qkv_rounds[n] for x in rnd}):
-            vals = [x["gflops"] for rnd in qkv_rounds[n] for x in rnd if x.get("op", "matmul") == op]
-            qkv_g = statistics.median(vals)
+            per_round = [next((x["gflops"] for x in rnd if x.get("op", "matmul") == op), None) for rnd in qkv_rounds[n]]
+            used = [per_round[i] for i in idx if per_round[i] is not None]
+            qkv_g = statistics.median(used)
             rows.append(dict(size=n, op=op, qkv_gflops=qkv_g, numpy_gflops=numpy_g, ratio=qkv_g / numpy_g,
-                             qkv_round_gflops=vals, numpy_round_gflops=numpy_vals))
+                             **basis(idx, quiet, len(numpy_vals)),
+                             qkv_round_gflops=per_round, numpy_round_gflops=numpy_vals,
+                             qkv_round_other=qkv_other[n], numpy_round_other=np_other[n]))
     return dict(rows=rows, rounds=rounds, blas=blas,
                 raw=dict(qkv={str(n): v for n, v in qkv_rounds.items()}, numpy={str(n): v for n, v in np_rounds.items()}),
                 commands=dict(qkv=" ".join([ctx.show(binary)] + threads + ["NxNxN"]),
@@ -410,23 +469,27 @@ def bench_inspect(ctx):
             if got.get("total_parameters") != files[key]["parameters"]:
                 raise RuntimeError(f"inspect {key}: total_parameters {got.get('total_parameters')}, "
                                    f"expected {files[key]['parameters']}")
-        times = {"small": [], "large": []}
-        for _ in range(runs):
-            for key in ("small", "large"):
-                w, _ = timed_process([qkv, "inspect", files[key]["path"], "--format", "json"])
+        times, others = {"small": [], "large": []}, {"small": [], "large": []}
+        for r in range(runs):
+            for key in (("small", "large") if r % 2 == 0 else ("large", "small")):
+                (w, _), share = watched(lambda: timed_process([qkv, "inspect", files[key]["path"], "--format", "json"]))
                 times[key].append(w)
+                others[key].append(share)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    s, l_ = statistics.median(times["small"]), statistics.median(times["large"])
+    idx, quiet = quiet_rounds(others["small"], others["large"])
+    small = [times["small"][i] for i in idx]
+    large = [times["large"][i] for i in idx]
     return dict(runs=runs, files={k: {x: v for x, v in f.items() if x != "path"} for k, f in files.items()},
-                small_s=summary(times["small"]), large_s=summary(times["large"]), ratio=l_ / s,
+                **basis(idx, quiet, runs), all_times=times, other=others,
+                small_s=summary(small), large_s=summary(large), ratio=statistics.median(large) / statistics.median(small),
                 commands=dict(make="python3 benchmarks/qkv_files.py DIR",
                               qkv=f"{ctx.show(qkv)} inspect DIR/small.qkv|DIR/large.qkv --format json > /dev/null"))
 
 
 def bench_decode(ctx):
     qkv, decoder = ctx.binary("qkv"), ctx.binary("qkv-decode-bench")
-    runs, rounds = ctx.scale(5, 3), ctx.scale(3, 1)
+    runs, rounds = ctx.scale(5, 3), ctx.scale(5, 1)
     big = 512 * 1024  # tensors of at least this many decoded bytes count as "big"
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     import qkvref  # needs numpy
@@ -467,27 +530,38 @@ def bench_decode(ctx):
             big_entries = [e for e in entries if e["decoded_bytes"] >= big]
             decoded = sum(e["decoded_bytes"] for e in big_entries)
             qkv_rounds, py_rounds, full_rounds, lines = [], [], [], []
+            qkv_other, py_other = [], []
             for r in range(rounds):
                 log(f"decode {name}: round {r + 1}/{rounds}")
                 sides = ["qkv", "python"] if r % 2 == 0 else ["python", "qkv"]
                 for side in sides:
                     if side == "qkv":
-                        lines = [o for o in run_json([decoder, path, str(runs)]) if "tensor" in o]
+                        lines, share = watched(lambda: [o for o in run_json([decoder, path, str(runs)]) if "tensor" in o])
+                        qkv_other.append(share)
                         got = {x["tensor"]: x for x in lines if x["decoded_bytes"] >= big}
                         if set(got) != {e["name"] for e in big_entries}:
                             raise RuntimeError("qkv-decode-bench and the Python parser disagree on the big tensors: "
                                                f"{sorted(set(got) ^ {e['name'] for e in big_entries})[:5]}")
                         qkv_rounds.append(decoded / sum(x["median_s"] for x in got.values()) / 1e6)
                     elif name != "raw":
-                        py_rounds.append(decoded / sum(python_side(data, data_start, big_entries, False).values()) / 1e6)
-                        full_rounds.append(decoded / sum(python_side(data, data_start, big_entries, True).values()) / 1e6)
+                        def both():
+                            return (sum(python_side(data, data_start, big_entries, False).values()),
+                                    sum(python_side(data, data_start, big_entries, True).values()))
+                        (zlib_s, full_s), share = watched(both)
+                        py_rounds.append(decoded / zlib_s / 1e6)
+                        full_rounds.append(decoded / full_s / 1e6)
+                        py_other.append(share)
+            idx, quiet = quiet_rounds(qkv_other, py_other) if py_other else quiet_rounds(qkv_other)
+
+            def pick(values):
+                return statistics.median(values[i] for i in idx) if values else None
             per_encoding[name] = dict(
                 file_bytes=len(data), tensors=len(entries), big_tensors=len(big_entries), decoded_bytes=decoded,
                 stored_bytes=sum(e["stored_bytes"] for e in big_entries),
-                qkv_mb_per_s=statistics.median(qkv_rounds), qkv_round_mb_per_s=qkv_rounds,
-                python_zlib_mb_per_s=statistics.median(py_rounds) if py_rounds else None,
-                python_zlib_round_mb_per_s=py_rounds,
-                python_full_mb_per_s=statistics.median(full_rounds) if full_rounds else None,
+                **basis(idx, quiet, rounds), qkv_round_other=qkv_other, python_round_other=py_other,
+                qkv_mb_per_s=pick(qkv_rounds), qkv_round_mb_per_s=qkv_rounds,
+                python_zlib_mb_per_s=pick(py_rounds), python_zlib_round_mb_per_s=py_rounds,
+                python_full_mb_per_s=pick(full_rounds),
                 python_full_round_mb_per_s=full_rounds,
                 qkv_last_round=lines)
             os.remove(path)

@@ -9,7 +9,7 @@ import json
 import sys
 
 MIB = 1024 * 1024
-BUSY = 0.10  # share of the CPUs taken by other work during a part above which its numbers are flagged
+QUIET = 0.10  # as in bench.py: a measurement is quiet when other work took less than this share of the CPUs
 
 
 def ms(x):
@@ -28,6 +28,10 @@ def ratio(x):
     return f"{x:.3f}×" if x < 0.1 else f"{x:.2f}×"
 
 
+def pct(x):
+    return "?" if x is None else f"{x:.0%}"
+
+
 def met(ok):
     return "**met**" if ok else "**not met**"
 
@@ -38,11 +42,20 @@ def table(header, rows):
     return "\n".join(out) + "\n"
 
 
-def load_line(s):
+def basis(x, unit="rounds"):
+    """Which rounds a median is over: the quiet ones, or all of them on a busy machine."""
+    if "rounds_used" not in x:
+        return "all"
+    if x["quiet"]:
+        return f"{len(x['rounds_used'])} of {x['rounds']} {unit} quiet"
+    return f"all {x['rounds']} {unit}, **machine busy**"
+
+
+def section_notes(s):
     la = s.get("load_average") if s else None
     if not la:
         return ""
-    line = (f"Load average (1 min) during this part: {la['start'][0]:.2f} at the start, {la['end'][0]:.2f} at the end; "
+    line = (f"Load average (1 min) {la['start'][0]:.2f} at the start of this part, {la['end'][0]:.2f} at the end; "
             f"it took {s.get('seconds', 0):.0f} s.")
     before, during = s.get("other_cpu_use_before"), s.get("other_cpu_use_during")
     if before is not None and during is not None:
@@ -50,9 +63,6 @@ def load_line(s):
                  + (f" (after the benchmark waited {s['waited_for_quiet_s']:.0f} s for a quieter machine)"
                     if s.get("waited_for_quiet_s", 0) > 1 else "")
                  + f" and {during:.0%} on average while it ran.")
-        if during >= BUSY:
-            line += (" **The machine was busy with other work: treat this part's numbers, multi-threaded ones "
-                     "above all, as disturbed.**")
     return line + "\n"
 
 
@@ -65,53 +75,59 @@ def section_error(s):
     return None
 
 
+def ok(sections, name):
+    x = sections.get(name)
+    return x is not None and "error" not in x
+
+
 def targets(results):
-    """(what, measured, target, ok) for the summary table; a failed section shows as not measured."""
-    sec_ = results["sections"]
+    """(comparison, measured, target, status, basis) rows for the summary table."""
+    s = results["sections"]
     rows = []
 
-    def missing(name):
-        return "not run" if name not in sec_ else "failed"
+    def missing(name, what, target):
+        rows.append((what, "not run" if name not in s else "failed", target, met(False), ""))
 
-    f = sec_.get("forward")
-    if f and "error" not in f:
-        for r in f["rows"]:
-            rows.append((f"forward, {r['tokens']} tokens: qkv / PyTorch eager (median)", ratio(r["ratio"]),
-                         "≤ 1.0× (aim 0.5×)", r["ratio"] <= 1.0))
+    if ok(s, "forward"):
+        for r in s["forward"]["rows"]:
+            rows.append((f"forward, {r['tokens']} tokens: qkv / PyTorch eager", ratio(r["ratio"]), "≤ 1.0× (aim 0.5×)",
+                         met(r["ratio"] <= 1.0), basis(r)))
     else:
-        rows.append(("forward: qkv / PyTorch eager", missing("forward"), "≤ 1.0×", False))
-    e = sec_.get("e2e")
-    if e and "error" not in e:
+        missing("forward", "forward: qkv / PyTorch eager", "≤ 1.0×")
+    if ok(s, "e2e"):
+        e = s["e2e"]
         rows.append(("`qkv run --text` / Python job, wall time", ratio(e["wall_ratio"]), "≤ 0.05× (aim 0.01×)",
-                     e["wall_ratio"] <= 0.05))
+                     met(e["wall_ratio"] <= 0.05), basis(e, "run pairs")))
         rows.append(("`qkv run --text` / Python job, peak memory", ratio(e["memory_ratio"]), "≤ 0.25×",
-                     e["memory_ratio"] <= 0.25))
+                     met(e["memory_ratio"] <= 0.25), basis(e, "run pairs")))
     else:
-        rows.append(("end to end: qkv / Python job", missing("e2e"), "≤ 0.05× wall, ≤ 0.25× memory", False))
-    m = sec_.get("matmul")
-    if m and "error" not in m:
-        for r in m["rows"]:
+        missing("e2e", "end to end: qkv / Python job", "≤ 0.05× wall, ≤ 0.25× memory")
+    if ok(s, "matmul"):
+        for r in s["matmul"]["rows"]:
             if r["size"] == 1024:
                 rows.append((f"matmul 1024³ (`{r['op']}`): qkv / numpy GFLOP/s", ratio(r["ratio"]), "≥ 0.5×",
-                             r["ratio"] >= 0.5))
+                             met(r["ratio"] >= 0.5), basis(r)))
     else:
-        rows.append(("matmul 1024³: qkv / numpy GFLOP/s", missing("matmul"), "≥ 0.5×", False))
-    i = sec_.get("inspect")
-    if i and "error" not in i:
-        rows.append(("`inspect` 2 GiB file / 1 KiB file, wall time", ratio(i["ratio"]), "≤ 1.5×", i["ratio"] <= 1.5))
+        missing("matmul", "matmul 1024³: qkv / numpy GFLOP/s", "≥ 0.5×")
+    if ok(s, "inspect"):
+        i = s["inspect"]
+        rows.append(("`inspect` 2 GiB file / 1 KiB file, wall time", ratio(i["ratio"]), "≤ 1.5×", met(i["ratio"] <= 1.5),
+                     basis(i, "run pairs")))
     else:
-        rows.append(("`inspect` 2 GiB / 1 KiB", missing("inspect"), "≤ 1.5×", False))
-    d = sec_.get("decode")
-    if d and "error" not in d and "shuffle+zlib" in d["ratios"]:
-        rows.append(("shuffle+zlib decode: qkv / Python `zlib.decompress` throughput", ratio(d["ratios"]["shuffle+zlib"]),
-                     "≥ 1.0×", d["ratios"]["shuffle+zlib"] >= 1.0))
+        missing("inspect", "`inspect` 2 GiB / 1 KiB", "≤ 1.5×")
+    if ok(s, "decode") and "shuffle+zlib" in s["decode"]["ratios"]:
+        d = s["decode"]
+        r = d["ratios"]["shuffle+zlib"]
+        rows.append(("shuffle+zlib decode: qkv / Python `zlib.decompress` throughput", ratio(r), "≥ 1.0×", met(r >= 1.0),
+                     basis(d["encodings"]["shuffle+zlib"])))
     else:
-        rows.append(("shuffle+zlib decode vs Python zlib", missing("decode"), "≥ 1.0×", False))
+        missing("decode", "shuffle+zlib decode vs Python zlib", "≥ 1.0×")
     return rows
 
 
 def render(results):
     m = results["machine"]
+    s = results["sections"]
     out = []
     w = out.append
     w("# Benchmarks\n")
@@ -119,45 +135,45 @@ def render(results):
       "committed benchmark (issue 4). It is not part of the tests or CI. Reproduce with:\n")
     w("```sh\nbash benchmarks/run.sh\n```\n")
     w("That builds qkv in release, fetches all-MiniLM-L6-v2 if needed, runs every part below and rewrites\n"
-      "this file and `benchmarks/results/latest.json` (every raw measurement). It takes a few minutes.\n"
+      "this file and `benchmarks/results/latest.json` (every raw measurement). It takes about ten minutes.\n"
       "All times are **medians**; a ratio is qkv's number divided by the other side's.\n")
+    w("**How a shared machine is handled.** The two sides of each comparison run in rounds, back to back, the\n"
+      "first side swapping every round. For every single measurement the benchmark also records how much of\n"
+      "the CPUs *other* work took meanwhile (all CPU time in `/proc/stat` minus the benchmark's own). A round\n"
+      f"is *quiet* when other work took less than {QUIET:.0%} during both of its measurements. Medians are over the\n"
+      "quiet rounds when there are at least two, else over all rounds, and the \"basis\" column says which.\n"
+      "A multi-threaded measurement that shares the CPUs with other work can be many times slower, so busy rounds\n"
+      "say little about either side; every round is listed, with its other-work shares, below each table.\n")
     if results.get("quick"):
         w("> **Quick run** (`--quick`): fewer rounds and iterations; a smoke test, not a measurement to quote.\n")
+
+    w("## Targets\n")
+    w(table(["comparison", "measured", "target", "status", "basis"], targets(results)))
+    busy = [f"{name} ({x['other_cpu_use_during']:.0%})" for name, x in s.items()
+            if (x.get("other_cpu_use_during") or 0) >= QUIET]
+    if busy:
+        w(f"Other work took at least {QUIET:.0%} of the CPUs on average during: {', '.join(busy)}; their medians "
+          "use the quiet rounds only where the basis column says so.\n")
 
     w("## Machine\n")
     flags = ", ".join(m.get("simd_flags") or []) or "unknown"
     mem = f"{m['memory_bytes'] / 2 ** 30:.1f} GiB" if m.get("memory_bytes") else "unknown"
-    rows = [("date", m.get("date")), ("CPU", m.get("cpu")), ("logical CPUs", m.get("logical_cpus")),
-            ("SIMD flags", flags), ("memory", mem), ("OS", m.get("os")),
-            ("virtualization", m.get("virtualization") or "none detected"),
-            ("Swift", m.get("swift")), ("Python", m.get("python")), ("torch", m.get("torch")),
-            ("transformers", m.get("transformers")), ("numpy", m.get("numpy")), ("safetensors", m.get("safetensors")),
-            ("zlib (Python / system)", f"{m.get('python_zlib')} / {m.get('system_zlib')}"),
-            ("qkv commit", f"{m.get('qkv_commit')}" + (" (with uncommitted changes)" if m.get("qkv_tree_dirty") else "")
-             + (f"; last change to the code: {m['qkv_sources_commit']}" if m.get("qkv_sources_commit") else "")),
-            ("load average (1/5/15 min) at start", " / ".join(f"{x:.2f}" for x in m.get("load_average_start", []))),
-            ("load average at end", " / ".join(f"{x:.2f}" for x in m.get("load_average_end", [])))]
-    w(table(["item", "value"], rows))
-    w(f"The load averages show how busy the machine was: with {m.get('logical_cpus')} CPUs, a load above "
-      f"{m.get('logical_cpus')} means other work\ncompeted with the benchmark. The two sides of each comparison "
-      "run alternately in the same run, so such\nnoise hits both, but single numbers can move between runs.\n")
+    w(table(["item", "value"], [
+        ("date", m.get("date")), ("CPU", m.get("cpu")), ("logical CPUs", m.get("logical_cpus")),
+        ("SIMD flags", flags), ("memory", mem), ("OS", m.get("os")),
+        ("virtualization", m.get("virtualization") or "none detected"),
+        ("Swift", m.get("swift")), ("Python", m.get("python")), ("torch", m.get("torch")),
+        ("transformers", m.get("transformers")), ("numpy", m.get("numpy")), ("safetensors", m.get("safetensors")),
+        ("zlib (Python / system)", f"{m.get('python_zlib')} / {m.get('system_zlib')}"),
+        ("qkv code measured", (m.get("qkv_sources_commit") or m.get("qkv_commit") or "?")
+         + (" (with uncommitted changes)" if m.get("qkv_tree_dirty") else "")),
+        ("load average (1/5/15 min) at start", " / ".join(f"{x:.2f}" for x in m.get("load_average_start", []))),
+        ("load average at end", " / ".join(f"{x:.2f}" for x in m.get("load_average_end", [])))]))
     if results.get("setup_errors"):
         w("**Setup problems:**\n")
         for e in results["setup_errors"]:
             w(f"- {e}")
         w("")
-
-    w("## Targets\n")
-    w(table(["comparison", "measured", "target", "status"],
-            [(a, b, c, met(d)) for a, b, c, d in targets(results)]))
-
-    s = results["sections"]
-    busy = [f"{name} ({x['other_cpu_use_during']:.0%})" for name, x in s.items()
-            if (x.get("other_cpu_use_during") or 0) >= BUSY]
-    if busy:
-        w(f"**Measured while other work used at least {BUSY:.0%} of the CPUs on average: {', '.join(busy)}.** "
-          "Their numbers, the multi-threaded ones above all, can differ a lot on a quiet machine; run the benchmark "
-          "again when the machine is idle before drawing conclusions from them.\n")
 
     # Forward ---------------------------------------------------------------
     w("## Forward pass: qkv vs PyTorch eager (all-MiniLM-L6-v2)\n")
@@ -169,32 +185,31 @@ def render(results):
         w(f"Token ids {f['first_id']}…{f['first_id']}+T−1 for both, fed as they are (no [CLS]/[SEP] added). "
           f"One measurement = {f['warmup']} warm-up passes, then the median of {f['iterations']} timed passes. "
           f"{f['rounds']} rounds; in each, for each size, one qkv measurement (`qkv bench`, a fresh process) and "
-          "one PyTorch measurement (the model stays loaded in one process) run back to back, the first side "
-          "swapping every round. The table gives the median of the round medians, and the ratio of the "
-          "fastest single passes (\"min ratio\"), which other work on the machine disturbs least. PyTorch: `torch.set_num_threads(2)`, `attn_implementation=\"eager\"`, "
-          "`output_attentions=True`, `torch.inference_mode()`. qkv uses all cores "
-          f"({m.get('logical_cpus')} here).\n")
-        w(table(["tokens", "qkv median", "PyTorch median", "ratio qkv/PyTorch", "target ≤ 1.0×",
-                 "qkv min", "PyTorch min", "min ratio", "qkv GFLOP/s", "qkv load", "qkv peak RSS"],
+          "one PyTorch measurement (the model stays loaded in one process). PyTorch: `torch.set_num_threads(2)`, "
+          "`attn_implementation=\"eager\"`, `output_attentions=True`, `torch.inference_mode()`. qkv uses all cores "
+          f"({m.get('logical_cpus')} here). \"min\" is the fastest single pass of all rounds.\n")
+        w(table(["tokens", "qkv median", "PyTorch median", "ratio qkv/PyTorch", "target ≤ 1.0×", "basis",
+                 "ratio over all rounds", "qkv min", "PyTorch min", "qkv GFLOP/s", "qkv load", "qkv peak RSS"],
                 [(r["tokens"], ms(r["qkv_median_ms"]), ms(r["torch_median_ms"]), ratio(r["ratio"]),
-                  met(r["ratio"] <= 1.0), ms(r["qkv_min_ms"]), ms(r["torch_min_ms"]),
-                  ratio(r.get("min_ratio", r["qkv_min_ms"] / r["torch_min_ms"])), f"{r['qkv_gflops']:.1f}",
+                  met(r["ratio"] <= 1.0), basis(r), ratio(r.get("ratio_all_rounds", r["ratio"])),
+                  ms(r["qkv_min_ms"]), ms(r["torch_min_ms"]), f"{r['qkv_gflops']:.1f}",
                   ms(r["qkv_load_ms"]), mib(r["qkv_peak_rss_bytes"])) for r in f["rows"]]))
-        w("Round medians in ms, qkv / PyTorch:\n")
+        w("Every round, median ms qkv / PyTorch (other work's CPU share during each), ✓ = quiet round used:\n")
         for r in f["rows"]:
-            w(f"- T={r['tokens']}: " + ", ".join(f"{a:.2f} / {b:.2f}" for a, b in
-                                                 zip(r["qkv_round_medians"], r["torch_round_medians"])))
+            used = set(r.get("rounds_used", []))
+            cells = []
+            for k, (a, b) in enumerate(zip(r["qkv_round_medians"], r["torch_round_medians"])):
+                oa = r.get("qkv_round_other", [None] * len(r["qkv_round_medians"]))[k]
+                ob = r.get("torch_round_other", [None] * len(r["qkv_round_medians"]))[k]
+                mark = " ✓" if r.get("quiet") and k in used else ""
+                cells.append(f"{a:.1f} / {b:.1f} ({pct(oa)}, {pct(ob)}){mark}")
+            w(f"- T={r['tokens']}: " + "; ".join(cells))
         w("")
-        disagree = [r["tokens"] for r in f["rows"] if "min_ratio" in r and (r["ratio"] <= 1.0) != (r["min_ratio"] <= 1.0)]
-        if disagree:
-            w(f"**Caution:** at T = {', '.join(map(str, disagree))} the median ratio and the min ratio fall on different "
-              "sides of the target, so the verdict there depends on the machine's load during the run.\n")
-        w(load_line(f))
         c = f.get("correctness")
         if c:
             w(f"Same-job check: the attention of `qkv run --tokens` for the 8-token input differs from PyTorch's by at "
               f"most {c['max_abs_diff']:.2e} (all {c['layers']} layers, all heads).\n")
-        w("Commands:\n")
+        w(section_notes(f))
         w(f"```sh\n{f['commands']['qkv']}\n{f['commands']['torch']}\n```\n")
 
     # End to end ------------------------------------------------------------
@@ -207,7 +222,8 @@ def render(results):
         w(f"The whole job, as a user runs it: load the model, tokenize \"{e['sentence']}\", forward with "
           "attention output, write every layer's and head's matrix as JSON. Wall time from spawn to exit and "
           f"peak RSS (`wait4` `ru_maxrss`) of each process; {e['runs']} runs of each, alternating, after one untimed "
-          "run of each (warm page cache). Python runs with `HF_HUB_OFFLINE=1` and torch's default threads.\n")
+          "run of each (warm page cache). Python runs with `HF_HUB_OFFLINE=1` and torch's default threads. "
+          f"Basis: {basis(e, 'run pairs')}.\n")
         w(table(["", "qkv", "Python job", "ratio qkv/Python", "target", "status"], [
             ("wall time (median)", sec(e["qkv"]["wall_s"]["median"]), sec(e["python"]["wall_s"]["median"]),
              ratio(e["wall_ratio"]), "≤ 0.05× (aim 0.01×)", met(e["wall_ratio"] <= 0.05)),
@@ -219,7 +235,7 @@ def render(results):
         w(f"Same-job check: both tokenized the sentence to the same {len(c['qkv_tokens'])} ids "
           f"({'yes' if c['same_token_ids'] else '**no**'}: {' '.join(c['qkv_tokens'])}), and their JSON matrices differ "
           f"by at most {c['max_abs_diff']:.2e} over {c['layers']} layers.\n")
-        w(load_line(e))
+        w(section_notes(e))
         w(f"```sh\n{e['commands']['qkv']}\n{e['commands']['python']}\n```\n")
 
     # Matmul ----------------------------------------------------------------
@@ -230,12 +246,14 @@ def render(results):
         w(err)
     else:
         w(f"Square float32 products, 2 threads on both sides, GFLOP/s = 2·n³ / median time (each tool's own "
-          f"run count per size). {mm['rounds']} rounds; in each, for each size, qkv and numpy run back to back, the first "
-          "side swapping every round; the table gives the median over rounds. `matmul` is x·W and "
-          "`matmulTransposed` is x·Wᵀ (both are used by the forward pass); numpy computes `a @ b`.\n")
-        w(table(["n", "qkv op", "qkv GFLOP/s", "numpy GFLOP/s", "ratio qkv/numpy", "target (n = 1024) ≥ 0.5×"],
+          f"run count per size). {mm['rounds']} rounds; in each, for each size, qkv and numpy run back to back. "
+          "`matmul` is x·W and `matmulTransposed` is x·Wᵀ (both are used by the forward pass); numpy computes `a @ b`.\n")
+        w(table(["n", "qkv op", "qkv GFLOP/s", "numpy GFLOP/s", "ratio qkv/numpy", "target (n = 1024) ≥ 0.5×", "basis",
+                 "every round, qkv / numpy GFLOP/s"],
                 [(r["size"], f"`{r['op']}`", f"{r['qkv_gflops']:.1f}", f"{r['numpy_gflops']:.1f}", ratio(r["ratio"]),
-                  met(r["ratio"] >= 0.5) if r["size"] == 1024 else "") for r in mm["rows"]]))
+                  met(r["ratio"] >= 0.5) if r["size"] == 1024 else "", basis(r),
+                  ", ".join(f"{a:.0f}/{b:.0f}" if a is not None else f"–/{b:.0f}"
+                            for a, b in zip(r["qkv_round_gflops"], r["numpy_round_gflops"]))) for r in mm["rows"]]))
         b = mm.get("blas") or {}
         pools = b.get("threadpoolctl")
         if isinstance(pools, list):
@@ -243,11 +261,11 @@ def render(results):
                              f"{p.get('num_threads')} threads, {p.get('threading_layer')}" for p in pools)
         else:
             desc = str(pools)
+        env = results["machine"].get("openblas_env", {})
         w(f"numpy {b.get('numpy')} runs {desc} (from threadpoolctl). `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE` "
-          "are removed from numpy's environment so OpenBLAS picks its own kernel; in the benchmark's environment they were "
-          f"{results['machine']['openblas_env'].get('OPENBLAS_CORETYPE') or 'unset'} / "
-          f"{results['machine']['openblas_env'].get('OPENBLAS_L2_SIZE') or 'unset'}.\n")
-        w(load_line(mm))
+          "are removed from numpy's environment so OpenBLAS picks its own kernel (in the benchmark's environment "
+          f"they were {env.get('OPENBLAS_CORETYPE') or 'unset'} / {env.get('OPENBLAS_L2_SIZE') or 'unset'}).\n")
+        w(section_notes(mm))
         w(f"```sh\n{mm['commands']['qkv']}\n{mm['commands']['numpy']}\n```\n")
 
     # Inspect ---------------------------------------------------------------
@@ -261,13 +279,14 @@ def render(results):
         w(f"Two valid QKV files made by `benchmarks/qkv_files.py`: {fs['small']['bytes']:,} bytes "
           f"({fs['small']['parameters']:,} parameters) and {fs['large']['bytes']:,} bytes "
           f"({fs['large']['parameters']:,} parameters, all zero, a sparse file; the CRCs are right, so `qkv verify` "
-          f"accepts it too). Whole-process wall time, {i['runs']} runs of each, alternating.\n")
+          f"accepts it too). Whole-process wall time, {i['runs']} runs of each, alternating. "
+          f"Basis: {basis(i, 'run pairs')}.\n")
         w(table(["file", "median", "min", "max"], [
             (f"{fs['small']['bytes']:,} B", sec(i["small_s"]["median"]), sec(i["small_s"]["min"]), sec(i["small_s"]["max"])),
             (f"{fs['large']['bytes'] / 2 ** 30:.2f} GiB", sec(i["large_s"]["median"]), sec(i["large_s"]["min"]),
              sec(i["large_s"]["max"]))]))
         w(f"Ratio 2 GiB / 1 KiB: **{ratio(i['ratio'])}** (target ≤ 1.5×: {met(i['ratio'] <= 1.5)}).\n")
-        w(load_line(i))
+        w(section_notes(i))
         w(f"```sh\n{i['commands']['make']}\n{i['commands']['qkv']}\n```\n")
 
     # Decode ----------------------------------------------------------------
@@ -277,14 +296,14 @@ def render(results):
     if err:
         w(err)
     else:
-        w(f"all-MiniLM-L6-v2 converted to QKV three times (`--encoding raw`, `zlib`, `shuffle`). qkv side: "
-          f"`qkv-decode-bench`, which times `QKVCheckpoint.floats(name, verify: true)` per tensor (inflate, "
+        w("all-MiniLM-L6-v2 converted to QKV three times (`--encoding raw`, `zlib`, `shuffle`). qkv side: "
+          "`qkv-decode-bench`, which times `QKVCheckpoint.floats(name, verify: true)` per tensor (inflate, "
           "un-shuffle, CRC-32 check, Float32 buffer). Python side, on the same payload bytes of the same file "
           "(located with `scripts/qkvref.py`'s header parser): `zlib.decompress(payload)` alone — the target's "
           "reference — and, for information, the whole job as qkv does it (decompress, un-shuffle with numpy, "
           f"CRC-32). Median of {d['runs']} runs per tensor; throughput = decoded bytes of the big tensors "
           f"(≥ {d['big_bytes'] // 1024} KiB decoded) / sum of their median times; {d.get('rounds', 1)} rounds "
-          "alternating qkv and Python, median over rounds.\n")
+          "alternating qkv and Python.\n")
         rows = []
         for name, x in d["encodings"].items():
             py, full = x["python_zlib_mb_per_s"], x.get("python_full_mb_per_s")
@@ -293,25 +312,24 @@ def render(results):
                          f"{x['stored_bytes'] / MIB:.1f} MiB", f"{x['qkv_mb_per_s']:,.0f}",
                          f"{py:,.0f}" if py else "–", ratio(r) if r else "–",
                          (("≥ 1.0×: " + met(r >= 1.0)) if name == "shuffle+zlib" else "") if r else "",
-                         f"{full:,.0f}" if full else "–", ratio(rf) if rf else "–"))
+                         f"{full:,.0f}" if full else "–", ratio(rf) if rf else "–", basis(x)))
         w(table(["encoding", "file", "big tensors", "decoded", "stored", "qkv MB/s", "Python zlib.decompress MB/s",
-                 "ratio qkv/Python", "target", "Python full decode MB/s", "ratio qkv/full"], rows))
-        w("Per-round throughput (MB/s), qkv / Python zlib.decompress:\n")
+                 "ratio qkv/Python", "target", "Python full decode MB/s", "ratio qkv/full", "basis"], rows))
+        w("Every round, MB/s qkv / Python zlib.decompress:\n")
         for name, x in d["encodings"].items():
-            q = x.get("qkv_round_mb_per_s", [])
-            p = x.get("python_zlib_round_mb_per_s", [])
-            w(f"- {name}: " + ", ".join(f"{a:,.0f} / {b:,.0f}" for a, b in zip(q, p)) if p else
-              f"- {name}: qkv " + ", ".join(f"{a:,.0f}" for a in q))
+            q, p = x.get("qkv_round_mb_per_s", []), x.get("python_zlib_round_mb_per_s", [])
+            w(f"- {name}: " + (", ".join(f"{a:,.0f} / {b:,.0f}" for a, b in zip(q, p)) if p
+                               else "qkv " + ", ".join(f"{a:,.0f}" for a in q)))
         w("")
-        w(load_line(d))
+        w(section_notes(d))
         w(f"```sh\n{d['commands']['convert']}\n{d['commands']['qkv']}\n# Python: {d['commands']['python']}\n```\n")
 
     w("## Notes\n")
     w("- A benchmark, not a test: it never fails a build. A part that breaks records its error here and in the JSON.\n"
-      "- Raw results, including every round and every tensor: `benchmarks/results/latest.json`.\n"
+      "- Raw results, including every round, its other-work share and every tensor: `benchmarks/results/latest.json`.\n"
       "- `bash benchmarks/run.sh --quick` runs everything with fewer rounds as a smoke test.\n"
       "- Before each part the benchmark waits up to `QKV_BENCH_WAIT_IDLE` seconds (default 300) for other work to "
-      "leave the CPUs, and records how busy they were.\n"
+      "leave the CPUs.\n"
       f"- Total benchmark time: {results.get('total_seconds', 0) / 60:.1f} min.\n")
     return "\n".join(out)
 
