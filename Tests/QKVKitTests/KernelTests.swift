@@ -270,8 +270,9 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
 @Suite struct NormalizationTests {
     /// Rows with a common offset of 3 test the cancellation in x − mean. Tolerance: 2e-6 absolute
     /// on outputs of size O(|gamma|·|x − mean|/σ) ≤ ~10, i.e. a few float32 ulps.
-    @Test(arguments: [(1, 1), (3, 7), (4, 33), (2, 129), (3, 768)])
-    func layerNormMatchesFloat64(rows: Int, cols: Int) {
+    @Test(arguments: [(1, 1), (3, 7), (4, 33), (2, 129), (3, 768)], [false, true])
+    func layerNormMatchesFloat64(shape: (Int, Int), portable: Bool) {
+        let (rows, cols) = shape
         let x = randomFloats(rows * cols, seed: 21).map { $0 + 3 }
         let gamma = randomFloats(cols, seed: 22, in: 0.5...1.5), beta = randomFloats(cols, seed: 23)
         let eps: Float = 1e-5
@@ -280,8 +281,8 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
             gamma.withUnsafeBufferPointer { g in
                 beta.withUnsafeBufferPointer { b in
                     out.withUnsafeMutableBufferPointer { o in
-                        Kernels.layerNorm(xp.baseAddress!, rows: rows, cols: cols, gamma: g.baseAddress,
-                                          beta: b.baseAddress, eps: eps, into: o.baseAddress!)
+                        Kernels.layerNorm(xp.baseAddress!, adding: nil, rows: rows, cols: cols, gamma: g.baseAddress,
+                                          beta: b.baseAddress, eps: eps, into: o.baseAddress!, portable: portable)
                     }
                 }
             }
@@ -290,12 +291,41 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         inPlace.withUnsafeMutableBufferPointer { p in
             gamma.withUnsafeBufferPointer { g in
                 beta.withUnsafeBufferPointer { b in
-                    Kernels.layerNorm(p.baseAddress!, rows: rows, cols: cols, gamma: g.baseAddress,
-                                      beta: b.baseAddress, eps: eps, into: p.baseAddress!)
+                    Kernels.layerNorm(p.baseAddress!, adding: nil, rows: rows, cols: cols, gamma: g.baseAddress,
+                                      beta: b.baseAddress, eps: eps, into: p.baseAddress!, portable: portable)
                 }
             }
         }
         #expect(inPlace == out)
+        Self.expectLayerNorm(out, of: x, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps)
+    }
+
+    /// LayerNorm(x + residual), written over x as BERT does: the reference normalizes the float32
+    /// sums, the same tolerance applies.
+    @Test(arguments: [(2, 7), (3, 33), (2, 384)], [false, true])
+    func layerNormOfSumMatchesFloat64(shape: (Int, Int), portable: Bool) {
+        let (rows, cols) = shape
+        let x = randomFloats(rows * cols, seed: 24).map { $0 + 3 }
+        let residual = randomFloats(rows * cols, seed: 25, in: -2...2)
+        let gamma = randomFloats(cols, seed: 26, in: 0.5...1.5), beta = randomFloats(cols, seed: 27)
+        let eps: Float = 1e-12
+        var out = x
+        out.withUnsafeMutableBufferPointer { p in
+            residual.withUnsafeBufferPointer { r in
+                gamma.withUnsafeBufferPointer { g in
+                    beta.withUnsafeBufferPointer { b in
+                        Kernels.layerNorm(p.baseAddress!, adding: r.baseAddress, rows: rows, cols: cols, gamma: g.baseAddress,
+                                          beta: b.baseAddress, eps: eps, into: p.baseAddress!, portable: portable)
+                    }
+                }
+            }
+        }
+        let sums = zip(x, residual).map { $0 + $1 }
+        Self.expectLayerNorm(out, of: sums, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps)
+    }
+
+    private static func expectLayerNorm(_ out: [Float], of x: [Float], rows: Int, cols: Int, gamma: [Float],
+                                        beta: [Float], eps: Float) {
         for r in 0..<rows {
             let row = x[(r * cols)..<((r + 1) * cols)].map(Double.init)
             let mean = row.reduce(0, +) / Double(cols)

@@ -60,6 +60,12 @@ void qkv_gelu_erf(qkv_isa isa, float *x, ptrdiff_t count);
 /// ±inf) makes the whole row NaN. AVX2: exp by polynomial (≤ 1 ulp); portable: libm expf.
 void qkv_softmax_row(qkv_isa isa, float *row, ptrdiff_t count, float scale);
 
+/// out[count] = (v − mean) / √(var + eps) · gamma + beta with v = x + residual (or x), PyTorch
+/// LayerNorm: mean and biased variance reduced in float64, the affine part in float32. out may
+/// equal x or residual (each element is read before it is written, in the last pass).
+void qkv_layer_norm_row(qkv_isa isa, const float *x, const float *_Nullable residual, ptrdiff_t count,
+                        const float *_Nullable gamma, const float *_Nullable beta, float eps, float *out);
+
 #pragma clang assume_nonnull end
 
 #endif

@@ -14,7 +14,7 @@ extension Kernels {
 
     /// Read once: Foundation reads cgroup files on every `activeProcessorCount` on Linux, which
     /// cost more than a small matrix product.
-    private static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    private static let processorCount = Int(ProcessInfo.processInfo.environment["QKV_THREADS"] ?? "") ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// out[T,n] = x[T,d] · w[d,n] (+ bias[n]) (+ out if accumulate); w row-major [d,n] (GPT-2 Conv1D, QKV)
     ///

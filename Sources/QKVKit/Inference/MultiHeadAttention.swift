@@ -81,7 +81,7 @@ func multiHeadAttention<Scalar: AttentionScalar>(
 
 /// Runs `body` for 0..<count across all cores (inline when count is 1).
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 {
+    if count <= 1 || Kernels.defaultThreadCount == 1 {
         for i in 0..<count { body(i) }
         return
     }
