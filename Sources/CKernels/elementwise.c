@@ -38,6 +38,25 @@ static void softmax_row_generic(float *row, ptrdiff_t count, float scale) {
     for (ptrdiff_t i = 0; i < count; i++) row[i] *= inverse;
 }
 
+static void layer_norm_row_generic(const float *x, const float *residual, ptrdiff_t count, const float *gamma,
+                                   const float *beta, float eps, float *out) {
+    double sum = 0;
+    for (ptrdiff_t i = 0; i < count; i++) sum += residual ? x[i] + residual[i] : x[i];
+    double mean = sum / (double)count, sq = 0;
+    for (ptrdiff_t i = 0; i < count; i++) {
+        double d = (residual ? x[i] + residual[i] : x[i]) - mean;
+        sq += d * d;
+    }
+    float rstd = 1 / sqrtf((float)(sq / (double)count) + eps), mean_f = (float)mean;
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float v = residual ? x[i] + residual[i] : x[i];
+        v = (v - mean_f) * rstd;
+        if (gamma) v = v * gamma[i];
+        if (beta) v = v + beta[i];
+        out[i] = v;
+    }
+}
+
 // MARK: - AVX2 + FMA
 
 #if defined(__x86_64__)
@@ -167,6 +186,55 @@ AVX2 static void softmax_row_avx2(float *row, ptrdiff_t count, float scale) {
     for (i = 0; i + 8 <= count; i += 8) _mm256_storeu_ps(row + i, _mm256_mul_ps(_mm256_loadu_ps(row + i), inverse));
     for (; i < count; i++) row[i] *= _mm256_cvtss_f32(inverse);
 }
+
+/// (x + residual)[i..i+8) as a vector; lanes from `count - i` on are 0 (masked loads).
+AVX2 static ALWAYS_INLINE __m256 load_sum(const float *x, const float *residual, ptrdiff_t i, __m256i mask) {
+    __m256 v = _mm256_maskload_ps(x + i, mask);
+    return residual ? _mm256_add_ps(v, _mm256_maskload_ps(residual + i, mask)) : v;
+}
+
+AVX2 static void layer_norm_row_avx2(const float *x, const float *residual, ptrdiff_t count, const float *gamma,
+                                     const float *beta, float eps, float *out) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // Mean and variance in float64 over 8 lanes (two 4-wide halves), as the portable code does serially.
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (ptrdiff_t i = 0; i < count; i += 8) {
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - i < 8 ? count - i : 8)), lane);
+        __m256 v = load_sum(x, residual, i, mask);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, _mm256_add_pd(s0, s1));
+    const double mean = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) / (double)count;
+    const __m256d mv = _mm256_set1_pd(mean);
+    __m256d q0 = _mm256_setzero_pd(), q1 = _mm256_setzero_pd();
+    for (ptrdiff_t i = 0; i < count; i += 8) {
+        ptrdiff_t valid = count - i < 8 ? count - i : 8;
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)valid), lane);
+        __m256 v = load_sum(x, residual, i, mask);
+        __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mv);
+        __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mv);
+        // Masked lanes hold 0 − mean: drop them.
+        __m256i m64lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(mask));
+        __m256i m64hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(mask, 1));
+        d0 = _mm256_and_pd(d0, _mm256_castsi256_pd(m64lo));
+        d1 = _mm256_and_pd(d1, _mm256_castsi256_pd(m64hi));
+        q0 = _mm256_fmadd_pd(d0, d0, q0);
+        q1 = _mm256_fmadd_pd(d1, d1, q1);
+    }
+    _mm256_storeu_pd(lanes, _mm256_add_pd(q0, q1));
+    const double sq = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    const __m256 rstd = _mm256_set1_ps(1 / sqrtf((float)(sq / (double)count) + eps));
+    const __m256 mean_f = _mm256_set1_ps((float)mean);
+    for (ptrdiff_t i = 0; i < count; i += 8) {
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - i < 8 ? count - i : 8)), lane);
+        __m256 v = _mm256_mul_ps(_mm256_sub_ps(load_sum(x, residual, i, mask), mean_f), rstd);
+        if (gamma) v = _mm256_mul_ps(v, _mm256_maskload_ps(gamma + i, mask));
+        if (beta) v = _mm256_add_ps(v, _mm256_maskload_ps(beta + i, mask));
+        _mm256_maskstore_ps(out + i, mask, v);
+    }
+}
 #endif
 
 // MARK: - Dispatch
@@ -192,4 +260,17 @@ void qkv_softmax_row(qkv_isa isa, float *row, ptrdiff_t count, float scale) {
 #endif
     (void)isa;
     softmax_row_generic(row, count, scale);
+}
+
+void qkv_layer_norm_row(qkv_isa isa, const float *x, const float *residual, ptrdiff_t count, const float *gamma,
+                        const float *beta, float eps, float *out) {
+    if (count <= 0) return;
+#if defined(__x86_64__)
+    if (isa == QKV_ISA_AVX2_FMA && qkv_best_isa() == QKV_ISA_AVX2_FMA) {
+        layer_norm_row_avx2(x, residual, count, gamma, beta, eps, out);
+        return;
+    }
+#endif
+    (void)isa;
+    layer_norm_row_generic(x, residual, count, gamma, beta, eps, out);
 }

@@ -566,3 +566,61 @@ void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
     b_source src = {NULL, 0, false, packed, (packed_cols + NR - 1) / NR, first_col / NR};
     run_packed_path(ks, m, n, k, x, ldx, src, bias, out, ldo, accumulate);
 }
+
+// MARK: - Attention head
+
+void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, ptrdiff_t ldq, const float *k,
+                        ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale, bool causal, float *probs,
+                        float *out, ptrdiff_t ldo) {
+    if (t <= 0 || d <= 0) return;
+    const kernel_set *ks = kernels_for(isa);
+    const ptrdiff_t key_panels = (t + NR - 1) / NR, out_panels = (d + NR - 1) / NR;
+    const ptrdiff_t kpack_size = key_panels * NR * d, vpack_size = out_panels * NR * t;
+    if (d > KC || kpack_size + vpack_size > WS_B) {
+        // Too large for the packing room: the general products, one after the other.
+        qkv_sgemm(isa, t, t, d, q, ldq, k, ldk, true, NULL, probs, t, false);
+        for (ptrdiff_t r = 0; r < t; r++) {
+            ptrdiff_t visible = causal ? r + 1 : t;
+            qkv_softmax_row(isa, probs + r * t, visible, scale);
+            memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
+        }
+        qkv_sgemm(isa, t, d, t, probs, t, v, ldv, false, NULL, out, ldo, false);
+        return;
+    }
+    float *ws = workspace();
+    float *apack = ws, *kpack = ws + WS_A, *vpack = kpack + kpack_size;
+    // Kᵀ as B[d, t] (one depth chunk, d ≤ KC) and V as B[t, d] in qkv_pack_weight's chunked layout.
+    for (ptrdiff_t p = 0; p < key_panels; p++)
+        ks->pack_bt((int)min_pd(NR, t - p * NR), d, k + p * NR * ldk, ldk, kpack + p * d * NR);
+    const ptrdiff_t chunks = chunk_count(t);
+    for (ptrdiff_t c = 0; c < chunks; c++) {
+        const ptrdiff_t p0 = t * c / chunks, kc = t * (c + 1) / chunks - p0;
+        for (ptrdiff_t p = 0; p < out_panels; p++)
+            pack_b((int)min_pd(NR, d - p * NR), kc, v + p0 * ldv + p * NR, ldv, vpack + p0 * out_panels * NR + p * kc * NR);
+    }
+    // Six query rows at a time: their scores, softmax and context while the rows are in L1.
+    const ptrdiff_t row_panels = (t + MR - 1) / MR;
+    for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
+        const ptrdiff_t r0 = t * ip / row_panels, r1 = t * (ip + 1) / row_panels;
+        const int rows = (int)(r1 - r0);
+        // Causal rows r0..r1-1 see keys 0..r1-1 at most; later probabilities are exact zeros.
+        const ptrdiff_t keys = causal ? r1 : t;
+        ks->pack_a(rows, d, q + r0 * ldq, ldq, apack);
+        for (ptrdiff_t p = 0; p * NR < keys; p++)
+            ks->tile(rows, (int)min_pd(NR, t - p * NR), d, apack, kpack + p * d * NR, NR, probs + r0 * t + p * NR, t,
+                     false, NULL);
+        for (ptrdiff_t r = r0; r < r1; r++) {
+            const ptrdiff_t visible = causal ? r + 1 : t;
+            qkv_softmax_row(isa, probs + r * t, visible, scale);
+            memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
+        }
+        for (ptrdiff_t c = 0; c < chunks; c++) {
+            const ptrdiff_t p0 = t * c / chunks, kc = t * (c + 1) / chunks - p0;
+            if (p0 >= keys) break;
+            ks->pack_a(rows, kc, probs + r0 * t + p0, t, apack);
+            for (ptrdiff_t p = 0; p < out_panels; p++)
+                ks->tile(rows, (int)min_pd(NR, d - p * NR), kc, apack, vpack + p0 * out_panels * NR + p * kc * NR, NR,
+                         out + r0 * ldo + p * NR, ldo, c > 0, NULL);
+        }
+    }
+}

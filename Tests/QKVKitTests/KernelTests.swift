@@ -197,6 +197,73 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
     }
 }
 
+// MARK: - Attention
+
+@Suite struct AttentionKernelTests {
+    /// The Float32 path (one CKernels call per head) against the generic path run in float64 on the
+    /// same inputs: heads read through strides from fused rows, grouped key/value heads, causal and
+    /// full masks, token counts across the 6-row panels and the 256-key depth chunks.
+    /// Tolerances: probabilities 2e-6 absolute (they are ≤ 1; scores in ±8 after scaling carry a
+    /// few float32 roundings into exp); context 1e-5·(1 + Σ_j p_j·|v_j|).
+    @Test(arguments: [1, 7, 40, 300], [false, true])
+    func matchesFloat64(tokens t: Int, causal: Bool) {
+        for headDim in [8, 32, 80] {
+            let heads = 4, kvHeads = 2
+            let width = (heads + 2 * kvHeads) * headDim + 3  // q | k | v per row, plus padding
+            let rows = randomFloats(t * width, seed: UInt64(t * 100 + headDim), in: -1.5...1.5)
+            let shape = AttentionShape(tokens: t, heads: heads, kvHeads: kvHeads, headDim: headDim, causal: causal,
+                                       qStride: width, kvStride: width)
+            let scale = 1 / Float(headDim).squareRoot()
+            let kOffset = heads * headDim, vOffset = (heads + kvHeads) * headDim
+            var probabilities = [Float](repeating: .nan, count: heads * t * t)
+            var output = [Float](repeating: .nan, count: t * heads * headDim)
+            rows.withUnsafeBufferPointer { r in
+                probabilities.withUnsafeMutableBufferPointer { p in
+                    output.withUnsafeMutableBufferPointer { o in
+                        multiHeadAttention(q: r.baseAddress!, k: r.baseAddress! + kOffset, v: r.baseAddress! + vOffset,
+                                           shape: shape, scale: scale, probabilities: p.baseAddress!,
+                                           output: o.baseAddress!)
+                    }
+                }
+            }
+            let wide = rows.map(Double.init)
+            var refProbabilities = [Double](repeating: .nan, count: heads * t * t)
+            var refOutput = [Double](repeating: .nan, count: t * heads * headDim)
+            wide.withUnsafeBufferPointer { r in
+                refProbabilities.withUnsafeMutableBufferPointer { p in
+                    refOutput.withUnsafeMutableBufferPointer { o in
+                        multiHeadAttention(q: r.baseAddress!, k: r.baseAddress! + kOffset, v: r.baseAddress! + vOffset,
+                                           shape: shape, scale: Double(scale), probabilities: p.baseAddress!,
+                                           output: o.baseAddress!)
+                    }
+                }
+            }
+            var failures = 0
+            for i in 0..<(heads * t * t) where !(abs(Double(probabilities[i]) - refProbabilities[i]) <= 2e-6) {
+                failures += 1
+                if failures <= 3 { Issue.record("p[\(i)] \(probabilities[i]) vs \(refProbabilities[i]) (d=\(headDim))") }
+            }
+            for p in 0..<t {
+                for h in 0..<heads {
+                    let g = h / (heads / kvHeads)
+                    for c in 0..<headDim {
+                        var magnitude = 0.0
+                        for j in 0..<t {
+                            magnitude += refProbabilities[(h * t + p) * t + j] * abs(wide[j * width + vOffset + g * headDim + c])
+                        }
+                        let i = p * heads * headDim + h * headDim + c
+                        if !(abs(Double(output[i]) - refOutput[i]) <= 1e-5 * (1 + magnitude)) {
+                            failures += 1
+                            if failures <= 3 { Issue.record("o[\(i)] \(output[i]) vs \(refOutput[i]) (d=\(headDim))") }
+                        }
+                    }
+                }
+            }
+            #expect(failures == 0, "tokens \(t), head dim \(headDim)")
+        }
+    }
+}
+
 // MARK: - Softmax
 
 @Suite struct SoftmaxTests {
@@ -270,8 +337,9 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
 @Suite struct NormalizationTests {
     /// Rows with a common offset of 3 test the cancellation in x − mean. Tolerance: 2e-6 absolute
     /// on outputs of size O(|gamma|·|x − mean|/σ) ≤ ~10, i.e. a few float32 ulps.
-    @Test(arguments: [(1, 1), (3, 7), (4, 33), (2, 129), (3, 768)])
-    func layerNormMatchesFloat64(rows: Int, cols: Int) {
+    @Test(arguments: [(1, 1), (3, 7), (4, 33), (2, 129), (3, 768)], [false, true])
+    func layerNormMatchesFloat64(shape: (Int, Int), portable: Bool) {
+        let (rows, cols) = shape
         let x = randomFloats(rows * cols, seed: 21).map { $0 + 3 }
         let gamma = randomFloats(cols, seed: 22, in: 0.5...1.5), beta = randomFloats(cols, seed: 23)
         let eps: Float = 1e-5
@@ -280,8 +348,8 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
             gamma.withUnsafeBufferPointer { g in
                 beta.withUnsafeBufferPointer { b in
                     out.withUnsafeMutableBufferPointer { o in
-                        Kernels.layerNorm(xp.baseAddress!, rows: rows, cols: cols, gamma: g.baseAddress,
-                                          beta: b.baseAddress, eps: eps, into: o.baseAddress!)
+                        Kernels.layerNorm(xp.baseAddress!, adding: nil, rows: rows, cols: cols, gamma: g.baseAddress,
+                                          beta: b.baseAddress, eps: eps, into: o.baseAddress!, portable: portable)
                     }
                 }
             }
@@ -290,12 +358,41 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         inPlace.withUnsafeMutableBufferPointer { p in
             gamma.withUnsafeBufferPointer { g in
                 beta.withUnsafeBufferPointer { b in
-                    Kernels.layerNorm(p.baseAddress!, rows: rows, cols: cols, gamma: g.baseAddress,
-                                      beta: b.baseAddress, eps: eps, into: p.baseAddress!)
+                    Kernels.layerNorm(p.baseAddress!, adding: nil, rows: rows, cols: cols, gamma: g.baseAddress,
+                                      beta: b.baseAddress, eps: eps, into: p.baseAddress!, portable: portable)
                 }
             }
         }
         #expect(inPlace == out)
+        Self.expectLayerNorm(out, of: x, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps)
+    }
+
+    /// LayerNorm(x + residual), written over x as BERT does: the reference normalizes the float32
+    /// sums, the same tolerance applies.
+    @Test(arguments: [(2, 7), (3, 33), (2, 384)], [false, true])
+    func layerNormOfSumMatchesFloat64(shape: (Int, Int), portable: Bool) {
+        let (rows, cols) = shape
+        let x = randomFloats(rows * cols, seed: 24).map { $0 + 3 }
+        let residual = randomFloats(rows * cols, seed: 25, in: -2...2)
+        let gamma = randomFloats(cols, seed: 26, in: 0.5...1.5), beta = randomFloats(cols, seed: 27)
+        let eps: Float = 1e-12
+        var out = x
+        out.withUnsafeMutableBufferPointer { p in
+            residual.withUnsafeBufferPointer { r in
+                gamma.withUnsafeBufferPointer { g in
+                    beta.withUnsafeBufferPointer { b in
+                        Kernels.layerNorm(p.baseAddress!, adding: r.baseAddress, rows: rows, cols: cols, gamma: g.baseAddress,
+                                          beta: b.baseAddress, eps: eps, into: p.baseAddress!, portable: portable)
+                    }
+                }
+            }
+        }
+        let sums = zip(x, residual).map { $0 + $1 }
+        Self.expectLayerNorm(out, of: sums, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps)
+    }
+
+    private static func expectLayerNorm(_ out: [Float], of x: [Float], rows: Int, cols: Int, gamma: [Float],
+                                        beta: [Float], eps: Float) {
         for r in 0..<rows {
             let row = x[(r * cols)..<((r + 1) * cols)].map(Double.init)
             let mean = row.reduce(0, +) / Double(cols)

@@ -52,6 +52,15 @@ void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                       const float *_Nullable bias,
                       float *out, ptrdiff_t ldo, bool accumulate);
 
+/// One attention head, single-threaded: probs[t, t] = softmax(q·kᵀ · scale) row by row (with
+/// `causal`, row i sees keys 0...i and later probabilities are exactly 0), out = probs · v.
+/// q, k, v are [t, d] with row strides ldq, ldk, ldv (heads read in place from wider rows);
+/// probs is contiguous; out [t, d] has row stride ldo. Scores and context are computed six query
+/// rows at a time, so each row's scores, softmax and context stay in L1.
+void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, ptrdiff_t ldq,
+                        const float *k, ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale,
+                        bool causal, float *probs, float *out, ptrdiff_t ldo);
+
 /// x[count] = 0.5·x·(1 + erf(x/√2)) in place (exact GELU). AVX2: erf by piecewise polynomials
 /// with absolute error ≤ 1.1·2⁻²⁴; portable: libm erff.
 void qkv_gelu_erf(qkv_isa isa, float *x, ptrdiff_t count);
@@ -59,6 +68,12 @@ void qkv_gelu_erf(qkv_isa isa, float *x, ptrdiff_t count);
 /// row[count] = softmax(row · scale) in place, max-subtracted. Any NaN (or a row whose maximum is
 /// ±inf) makes the whole row NaN. AVX2: exp by polynomial (≤ 1 ulp); portable: libm expf.
 void qkv_softmax_row(qkv_isa isa, float *row, ptrdiff_t count, float scale);
+
+/// out[count] = (v − mean) / √(var + eps) · gamma + beta with v = x + residual (or x), PyTorch
+/// LayerNorm: mean and biased variance reduced in float64, the affine part in float32. out may
+/// equal x or residual (each element is read before it is written, in the last pass).
+void qkv_layer_norm_row(qkv_isa isa, const float *x, const float *_Nullable residual, ptrdiff_t count,
+                        const float *_Nullable gamma, const float *_Nullable beta, float eps, float *out);
 
 #pragma clang assume_nonnull end
 

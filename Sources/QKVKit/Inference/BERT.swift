@@ -107,14 +107,12 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
             if index == lastLayer { break }
             // 4. Output projection, residual, LayerNorm (post-LN).
             linear(context.pointer, layer.wo, layer.bo, into: projected.pointer, rows: t, inner: d, cols: d)
-            Kernels.addInPlace(x.pointer, projected.pointer, count: t * d)
-            layerNorm(x.pointer, rows: t, cols: d, layer.attnNormWeight, layer.attnNormBias, eps: eps)
+            layerNorm(x.pointer, adding: projected.pointer, rows: t, cols: d, layer.attnNormWeight, layer.attnNormBias, eps: eps)
             // 5. MLP: up, activation, down, residual, LayerNorm.
             linear(x.pointer, layer.wUp, layer.bUp, into: hidden.pointer, rows: t, inner: d, cols: ff)
             activate(c.activation ?? .gelu, hidden.pointer, count: t * ff)
             linear(hidden.pointer, layer.wDown, layer.bDown, into: projected.pointer, rows: t, inner: ff, cols: d)
-            Kernels.addInPlace(x.pointer, projected.pointer, count: t * d)
-            layerNorm(x.pointer, rows: t, cols: d, layer.ffnNormWeight, layer.ffnNormBias, eps: eps)
+            layerNorm(x.pointer, adding: projected.pointer, rows: t, cols: d, layer.ffnNormWeight, layer.ffnNormBias, eps: eps)
         }
         return result
     }
@@ -131,9 +129,11 @@ func linear(
     }
 }
 
-/// In-place LayerNorm over rows of x[rows, cols].
-func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, _ weight: FloatTensor, _ bias: FloatTensor, eps: Float) {
+/// x[rows, cols] = LayerNorm(x + residual) (or of x alone), in place.
+func layerNorm(_ x: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>? = nil, rows: Int, cols: Int,
+               _ weight: FloatTensor, _ bias: FloatTensor, eps: Float) {
     withExtendedLifetime((weight, bias)) {
-        Kernels.layerNorm(x, rows: rows, cols: cols, gamma: weight.pointer, beta: bias.pointer, eps: eps, into: x)
+        Kernels.layerNorm(x, adding: residual, rows: rows, cols: cols, gamma: weight.pointer, beta: bias.pointer, eps: eps,
+                          into: x)
     }
 }

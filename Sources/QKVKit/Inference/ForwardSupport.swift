@@ -48,17 +48,27 @@ struct WeightLoader {
 }
 
 /// Copies one layer's probabilities [heads, T, T] out of scratch, refusing NaN or infinity.
+/// Large layers are copied by all cores, one head each.
 func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int) throws(QKVError) -> LayerAttention {
-    var result: [[Float]] = []
-    for head in 0..<heads {
-        let start = probabilities + head * t * t
-        let matrix = UnsafeBufferPointer(start: start, count: t * t)
-        guard Kernels.allFinite(start, count: t * t) else {
-            throw .nonFiniteAttention(layer: layer, head: head)
+    var matrices = [[Float]](repeating: [], count: heads)
+    var finite = [Bool](repeating: true, count: heads)
+    matrices.withUnsafeMutableBufferPointer { matrices in
+        finite.withUnsafeMutableBufferPointer { finite in
+            let out = matrices, ok = finite
+            let copy = { (head: Int) in
+                let start = probabilities + head * t * t
+                ok[head] = Kernels.allFinite(start, count: t * t)
+                out[head] = Array(UnsafeBufferPointer(start: start, count: t * t))
+            }
+            if heads * t * t >= 1 << 16 {
+                parallelFor(heads, copy)
+            } else {
+                for head in 0..<heads { copy(head) }
+            }
         }
-        result.append(Array(matrix))
     }
-    return LayerAttention(layer: layer, tokenCount: t, heads: result)
+    if let head = finite.firstIndex(of: false) { throw .nonFiniteAttention(layer: layer, head: head) }
+    return LayerAttention(layer: layer, tokenCount: t, heads: matrices)
 }
 
 /// Adds embedding rows: x[p] += table[ids[p]]. Shape: table [rows, dim], x [T, dim].

@@ -214,27 +214,19 @@ extension Kernels {
     public static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
                                  gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float,
                                  into out: UnsafeMutablePointer<Float>) {
+        layerNorm(x, adding: nil, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps, into: out)
+    }
+
+    /// `layerNorm` of x + residual (the float32 sum, as PyTorch's `LayerNorm(h + input)`); out may
+    /// equal x or residual. `portable` pins the portable C kernel (for tests).
+    static func layerNorm(_ x: UnsafePointer<Float>, adding residual: UnsafePointer<Float>?, rows: Int, cols: Int,
+                          gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float,
+                          into out: UnsafeMutablePointer<Float>, portable: Bool = false) {
         precondition(rows >= 0 && cols >= 0, "negative size")
         guard cols > 0 else { return }
+        let isa = portable ? QKV_ISA_GENERIC : qkv_best_isa()
         for r in 0..<rows {
-            let src = x + r * cols, dst = out + r * cols
-            var sum = 0.0
-            for i in 0..<cols { sum += Double(src[i]) }
-            let mean = sum / Double(cols)
-            var sq = 0.0
-            for i in 0..<cols {
-                let d = Double(src[i]) - mean
-                sq += d * d
-            }
-            let variance = Float(sq / Double(cols))
-            let rstd = 1 / (variance + eps).squareRoot()
-            let meanF = Float(mean)
-            for i in 0..<cols {
-                var v = (src[i] - meanF) * rstd
-                if let gamma { v *= gamma[i] }
-                if let beta { v += beta[i] }
-                dst[i] = v
-            }
+            qkv_layer_norm_row(isa, x + r * cols, residual.map { $0 + r * cols }, cols, gamma, beta, eps, out + r * cols)
         }
     }
 

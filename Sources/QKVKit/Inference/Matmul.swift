@@ -9,12 +9,16 @@ import Foundation
 // sees, so results are bitwise independent of the thread count.
 
 extension Kernels {
-    /// Number of threads the matmul kernels use by default: the active processor count.
+    /// Number of threads the kernels use by default: the active processor count, or the
+    /// `QKV_THREADS` environment variable when it holds a positive integer (read once).
     public static var defaultThreadCount: Int { processorCount }
 
     /// Read once: Foundation reads cgroup files on every `activeProcessorCount` on Linux, which
     /// cost more than a small matrix product.
-    private static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    private static let processorCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["QKV_THREADS"], let n = Int(text), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// out[T,n] = x[T,d] · w[d,n] (+ bias[n]) (+ out if accumulate); w row-major [d,n] (GPT-2 Conv1D, QKV)
     ///

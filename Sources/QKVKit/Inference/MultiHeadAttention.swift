@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Scaled dot-product attention over all heads, the step every architecture shares.
@@ -79,9 +80,9 @@ func multiHeadAttention<Scalar: AttentionScalar>(
     }
 }
 
-/// Runs `body` for 0..<count across all cores (inline when count is 1).
+/// Runs `body` for 0..<count across all cores (inline when count is 1 or one thread is asked for).
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 {
+    if count <= 1 || Kernels.defaultThreadCount == 1 {
         for i in 0..<count { body(i) }
         return
     }
@@ -92,9 +93,9 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// The Float32 path used by the real architectures: per head, the GEMM kernels do
-/// S = Q_h·K_gᵀ·scale and O_h = A_h·V_g reading the heads in place through row strides
-/// (single-threaded inside, since heads already run in parallel). Same shapes as the generic version.
+/// The Float32 path used by the real architectures: one CKernels call per head (scores, softmax
+/// and context six query rows at a time), reading the heads in place through row strides; heads
+/// run in parallel. Same shapes as the generic version.
 func multiHeadAttention(
     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
     shape s: AttentionShape, scale: Float,
@@ -104,16 +105,10 @@ func multiHeadAttention(
     let hd = s.headDim
     let group = s.heads / s.kvHeads
     let outStride = s.heads * hd
+    let isa = qkv_best_isa()
     parallelFor(s.heads) { h in
         let g = h / group
-        let a = probabilities + h * t * t
-        // Scores, then the row softmax (causal rows see keys 0...p only and give later keys exactly 0).
-        let scores = GemmOperands(x: q + h * hd, xStride: s.qStride, w: k + g * hd, wStride: s.kvStride,
-                                  weightTransposed: true, bias: nil, out: a, outStride: t)
-        Kernels.gemm(scores, rows: t, inner: hd, cols: t, accumulate: false, threads: 1)
-        Kernels.softmaxRows(a, rows: t, cols: t, causalOffset: s.causal ? 0 : nil, scale: scale)
-        let context = GemmOperands(x: a, xStride: t, w: v + g * hd, wStride: s.kvStride, weightTransposed: false,
-                                   bias: nil, out: output + h * hd, outStride: outStride)
-        Kernels.gemm(context, rows: t, inner: t, cols: hd, accumulate: false, threads: 1)
+        qkv_attention_head(isa, t, hd, q + h * hd, s.qStride, k + g * hd, s.kvStride, v + g * hd, s.kvStride, scale,
+                           s.causal, probabilities + h * t * t, output + h * hd, outStride)
     }
 }
