@@ -16,6 +16,9 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
     private let lock = NSLock()
     private var contents: UnsafeRawBufferPointer?
     private var ownedContents: UnsafeMutableRawBufferPointer?
+    /// Where shuffled payloads inflate before un-shuffling; kept between tensors so its pages are
+    /// faulted in once, not once per tensor.
+    private let staging = StagingBuffer()
 
     public var compression: String {
         switch wrapper {
@@ -187,10 +190,10 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
             do throws(QKVError) {
                 let what = "tensor \"\(info.name)\""
                 if info.encoding == .shuffleZlib {
-                    let shuffled = UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
-                    defer { shuffled.deallocate() }
-                    try inflateExactly(payload, into: shuffled, what: what)
-                    unshuffle(UnsafeRawBufferPointer(shuffled), into: elements, elementSize: info.dtype.byteSize)
+                    try staging.withBuffer(byteCount: decodedBytes) { (shuffled) throws(QKVError) in
+                        try inflateExactly(payload, into: shuffled, what: what)
+                        unshuffle(UnsafeRawBufferPointer(shuffled), into: elements, elementSize: info.dtype.byteSize)
+                    }
                 } else {
                     try inflateExactly(payload, into: elements, what: what)
                 }
@@ -205,7 +208,7 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
     }
 
     private func checkCRC(_ info: TensorInfo, _ bytes: UnsafeRawBufferPointer) throws(QKVError) {
-        let computed = CRC32.checksum(bytes)
+        let computed = CRC32.parallelChecksum(bytes)
         if let expected = info.crc32, computed != expected {
             throw .tensorChecksumMismatch(tensor: info.name, expected: expected, found: computed)
         }
@@ -250,29 +253,61 @@ public func detectDeflateContainer(_ bytes: [UInt8]) -> DeflateContainer? {
     return nil
 }
 
+/// Scratch memory reused across calls, one user at a time.
+final class StagingBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: UnsafeMutableRawBufferPointer?
+
+    func withBuffer<Result>(
+        byteCount: Int, _ body: (UnsafeMutableRawBufferPointer) throws(QKVError) -> Result
+    ) throws(QKVError) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        if (storage?.count ?? -1) < byteCount {
+            storage?.deallocate()
+            storage = .allocate(byteCount: max(byteCount, 1), alignment: 64)
+        }
+        return try body(UnsafeMutableRawBufferPointer(rebasing: storage![0..<byteCount]))
+    }
+
+    deinit { storage?.deallocate() }
+}
+
 /// Undoes the byte shuffle: raw[i*s + j] = shuffled[j*n + i].
-/// Shape: both buffers hold n*s bytes. Reads the s byte planes side by side and writes whole
-/// elements, so every stream is sequential.
+/// Shape: `raw` holds n*s bytes, `shuffled` at least that. Reads the s byte planes side by side and
+/// writes whole elements, so every stream is sequential; large tensors split across two cores.
 func unshuffle(_ shuffled: UnsafeRawBufferPointer, into raw: UnsafeMutableRawBufferPointer, elementSize s: Int) {
-    let n = shuffled.count / s
+    let n = raw.count / s
+    let halves = n * s >= 1 << 20 ? 2 : 1
+    parallelFor(halves) { part in
+        let lower = n * part / halves
+        let upper = n * (part + 1) / halves
+        unshuffle(shuffled, into: raw, elementSize: s, elements: lower..<upper)
+    }
+}
+
+private func unshuffle(
+    _ shuffled: UnsafeRawBufferPointer, into raw: UnsafeMutableRawBufferPointer, elementSize s: Int, elements: Range<Int>
+) {
+    let n = raw.count / s
     let source = shuffled.baseAddress!.assumingMemoryBound(to: UInt8.self)
     let target = raw.baseAddress!
     switch s {
     case 4:
         let (p0, p1, p2, p3) = (source, source + n, source + 2 * n, source + 3 * n)
-        for i in 0..<n {
+        for i in elements {
             let word = UInt32(p0[i]) | UInt32(p1[i]) << 8 | UInt32(p2[i]) << 16 | UInt32(p3[i]) << 24
             target.storeBytes(of: word.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
         }
     case 2:
         let (p0, p1) = (source, source + n)
-        for i in 0..<n {
+        for i in elements {
             target.storeBytes(of: (UInt16(p0[i]) | UInt16(p1[i]) << 8).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
         }
     default:
         let out = target.assumingMemoryBound(to: UInt8.self)
         for j in 0..<s {
-            for i in 0..<n { out[i * s + j] = source[j * n + i] }
+            for i in elements { out[i * s + j] = source[j * n + i] }
         }
     }
 }
