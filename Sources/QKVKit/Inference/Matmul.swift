@@ -152,31 +152,44 @@ final class PackedWeight: @unchecked Sendable {
     deinit { storage.deallocate() }
 
     /// out[rows, cols] (+)= x[rows, inner] · B (+ bias[cols]), columns split across `threads`.
+    ///
+    /// With several threads, x is packed once by the caller and the columns go out in a few
+    /// blocks per thread, taken in turn: a thread the OS preempts leaves its blocks to the others.
     func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
                rows m: Int, accumulate: Bool = false, threads: Int = Kernels.defaultThreadCount) {
         precondition(m >= 0, "negative matrix size")
         guard m > 0, cols > 0 else { return }
         let (mk, overflow1) = m.multipliedReportingOverflow(by: inner)
         let (mkn, overflow2) = mk.multipliedReportingOverflow(by: cols)
-        let chunks = Kernels.columnChunks(work: overflow1 || overflow2 ? Int.max : mkn, cols: cols, threads: threads)
+        let work = overflow1 || overflow2 ? Int.max : mkn
         let panels = (cols + 15) / 16
+        let threadCount = Kernels.columnChunks(work: work, cols: cols, threads: threads)
         withExtendedLifetime(self) {
-            let o = PackedOperands(x: x, packed: storage, inner: inner, cols: cols, bias: bias, out: out)
-            if chunks == 1 {
+            var o = PackedOperands(x: x, packedRows: nil, packed: storage, inner: inner, cols: cols, bias: bias, out: out)
+            if threadCount == 1 {
                 o.run(rows: m, cols: 0..<cols, accumulate: accumulate)
                 return
             }
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let j0 = panels * c / chunks * 16, j1 = min(cols, panels * (c + 1) / chunks * 16)
+            let rows = qkv_thread_buffer(qkv_packed_rows_count(m, inner))
+            qkv_pack_rows(qkv_best_isa(), m, inner, x, inner, rows)
+            o.packedRows = UnsafePointer(rows)
+            let blocks = min(panels, threadCount * Self.blocksPerThread)
+            DispatchQueue.concurrentPerform(iterations: blocks) { [o] c in
+                let j0 = panels * c / blocks * 16, j1 = min(cols, panels * (c + 1) / blocks * 16)
                 o.run(rows: m, cols: j0..<j1, accumulate: accumulate)
             }
         }
     }
+
+    /// Column blocks per thread in a parallel product.
+    private static let blocksPerThread = 4
 }
 
 /// out[m, cols] (+)= x[m, inner] · packed (+ bias), x and out with contiguous rows.
 private struct PackedOperands: @unchecked Sendable {
     var x: UnsafePointer<Float>
+    /// x packed by qkv_pack_rows, shared by the threads of one product (nil: each packs its own).
+    var packedRows: UnsafePointer<Float>?
     var packed: UnsafePointer<Float>
     var inner: Int
     var cols: Int
@@ -186,7 +199,7 @@ private struct PackedOperands: @unchecked Sendable {
     /// The output columns `range` (starting on a 16-column panel) on the calling thread.
     func run(rows m: Int, cols range: Range<Int>, accumulate: Bool) {
         let j0 = range.lowerBound
-        qkv_sgemm_packed(qkv_best_isa(), m, range.count, inner, x, inner, packed, cols, j0, bias.map { $0 + j0 },
-                         out + j0, cols, accumulate)
+        qkv_sgemm_packed(qkv_best_isa(), m, range.count, inner, x, inner, packedRows, packed, cols, j0,
+                         bias.map { $0 + j0 }, out + j0, cols, accumulate)
     }
 }
