@@ -596,8 +596,8 @@ static void bias_only(ptrdiff_t m, ptrdiff_t n, const float *bias, float *out, p
 }
 
 void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
-               const float *w, ptrdiff_t ldw, bool transposed, const float *bias, float *out, ptrdiff_t ldo,
-               bool accumulate) {
+               const float *packed_rows, const float *w, ptrdiff_t ldw, bool transposed, const float *bias,
+               float *out, ptrdiff_t ldo, bool accumulate) {
     if (m <= 0 || n <= 0) return;
     const kernel_set *ks = kernels_for(isa);
     if (k <= 0) {
@@ -606,7 +606,7 @@ void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *
         ks->dot(m, n, k, x, ldx, w, ldw, bias, out, ldo, accumulate);
     } else {
         b_source src = {w, ldw, transposed, NULL, 0, 0};
-        run_packed_path(ks, m, n, k, x, ldx, NULL, src, bias, out, ldo, accumulate);
+        run_packed_path(ks, m, n, k, x, ldx, packed_rows, src, bias, out, ldo, accumulate);
     }
 }
 
@@ -659,13 +659,13 @@ void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, p
     const ptrdiff_t kpack_size = key_panels * NR * d, vpack_size = out_panels * NR * t;
     if (d > KC || kpack_size + vpack_size > WS_B) {
         // Too large for the packing room: the general products, one after the other.
-        qkv_sgemm(isa, t, t, d, q, ldq, k, ldk, true, NULL, probs, t, false);
+        qkv_sgemm(isa, t, t, d, q, ldq, NULL, k, ldk, true, NULL, probs, t, false);
         for (ptrdiff_t r = 0; r < t; r++) {
             ptrdiff_t visible = causal ? r + 1 : t;
             qkv_softmax_row(isa, probs + r * t, visible, scale);
             memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
         }
-        qkv_sgemm(isa, t, d, t, probs, t, v, ldv, false, NULL, out, ldo, false);
+        qkv_sgemm(isa, t, d, t, probs, t, NULL, v, ldv, false, NULL, out, ldo, false);
         return;
     }
     float *ws = workspace();

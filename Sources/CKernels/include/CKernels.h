@@ -23,15 +23,17 @@ qkv_isa qkv_best_isa(void);
 /// out[m, n] (+)= x[m, k] · B (+ bias[n]), single-threaded.
 ///
 /// B[k, n] is w[k, n] when !transposed, and w[n, k]ᵀ when transposed (PyTorch nn.Linear).
-/// ldx, ldw, ldo are row strides in elements (≥ the row length). bias may be NULL. With
-/// accumulate the product is added to the old out, else out is overwritten (never read).
-/// out must not overlap x, w or bias. m, n, k ≥ 0; k == 0 gives out = (old out or 0) + bias.
+/// ldx, ldw, ldo are row strides in elements (≥ the row length). x is read through packed_rows
+/// (qkv_pack_rows of the same x, m and k) when given, else packed here (threads splitting one
+/// product's columns can pack x once between them). bias may be NULL. With accumulate the
+/// product is added to the old out, else out is overwritten (never read). out must not overlap
+/// x, w or bias. m, n, k ≥ 0; k == 0 gives out = (old out or 0) + bias.
 ///
 /// Summation order of each element depends only on m, k, transposed and isa, never on n or on
 /// the element's column, so splitting the columns across threads gives identical bits.
 /// An isa the CPU lacks falls back to QKV_ISA_GENERIC.
 void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-               const float *x, ptrdiff_t ldx,
+               const float *x, ptrdiff_t ldx, const float *_Nullable packed_rows,
                const float *w, ptrdiff_t ldw, bool transposed,
                const float *_Nullable bias,
                float *out, ptrdiff_t ldo, bool accumulate);
