@@ -187,20 +187,24 @@ AVX2 static void softmax_row_avx2(float *row, ptrdiff_t count, float scale) {
     for (; i < count; i++) row[i] *= _mm256_cvtss_f32(inverse);
 }
 
-/// (x + residual)[i..i+8) as a vector; lanes from `count - i` on are 0 (masked loads).
-AVX2 static ALWAYS_INLINE __m256 load_sum(const float *x, const float *residual, ptrdiff_t i, __m256i mask) {
-    __m256 v = _mm256_maskload_ps(x + i, mask);
-    return residual ? _mm256_add_ps(v, _mm256_maskload_ps(residual + i, mask)) : v;
+/// (x + residual)[i..i+8) as a vector; with a mask (the row's tail), lanes past the end are 0.
+AVX2 static ALWAYS_INLINE __m256 load_sum(const float *x, const float *residual, ptrdiff_t i, bool tail,
+                                          __m256i mask) {
+    __m256 v = tail ? _mm256_maskload_ps(x + i, mask) : _mm256_loadu_ps(x + i);
+    if (!residual) return v;
+    return _mm256_add_ps(v, tail ? _mm256_maskload_ps(residual + i, mask) : _mm256_loadu_ps(residual + i));
 }
 
 AVX2 static void layer_norm_row_avx2(const float *x, const float *residual, ptrdiff_t count, const float *gamma,
                                      const float *beta, float eps, float *out) {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // Full vectors unmasked (masked stores are slow on some CPUs), the tail masked.
+    const ptrdiff_t full = count / 8 * 8;
+    const __m256i tail_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - full)),
+                                                 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     // Mean and variance in float64 over 8 lanes (two 4-wide halves), as the portable code does serially.
     __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
     for (ptrdiff_t i = 0; i < count; i += 8) {
-        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - i < 8 ? count - i : 8)), lane);
-        __m256 v = load_sum(x, residual, i, mask);
+        __m256 v = load_sum(x, residual, i, i == full, tail_mask);
         s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
         s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
     }
@@ -208,18 +212,18 @@ AVX2 static void layer_norm_row_avx2(const float *x, const float *residual, ptrd
     _mm256_storeu_pd(lanes, _mm256_add_pd(s0, s1));
     const double mean = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) / (double)count;
     const __m256d mv = _mm256_set1_pd(mean);
+    // Masked-off lanes hold 0 − mean: the tail's squares are masked away.
+    const __m256d tail_lo = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(tail_mask)));
+    const __m256d tail_hi = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(tail_mask, 1)));
     __m256d q0 = _mm256_setzero_pd(), q1 = _mm256_setzero_pd();
     for (ptrdiff_t i = 0; i < count; i += 8) {
-        ptrdiff_t valid = count - i < 8 ? count - i : 8;
-        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)valid), lane);
-        __m256 v = load_sum(x, residual, i, mask);
+        __m256 v = load_sum(x, residual, i, i == full, tail_mask);
         __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mv);
         __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mv);
-        // Masked lanes hold 0 − mean: drop them.
-        __m256i m64lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(mask));
-        __m256i m64hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(mask, 1));
-        d0 = _mm256_and_pd(d0, _mm256_castsi256_pd(m64lo));
-        d1 = _mm256_and_pd(d1, _mm256_castsi256_pd(m64hi));
+        if (i == full) {
+            d0 = _mm256_and_pd(d0, tail_lo);
+            d1 = _mm256_and_pd(d1, tail_hi);
+        }
         q0 = _mm256_fmadd_pd(d0, d0, q0);
         q1 = _mm256_fmadd_pd(d1, d1, q1);
     }
@@ -228,11 +232,14 @@ AVX2 static void layer_norm_row_avx2(const float *x, const float *residual, ptrd
     const __m256 rstd = _mm256_set1_ps(1 / sqrtf((float)(sq / (double)count) + eps));
     const __m256 mean_f = _mm256_set1_ps((float)mean);
     for (ptrdiff_t i = 0; i < count; i += 8) {
-        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - i < 8 ? count - i : 8)), lane);
-        __m256 v = _mm256_mul_ps(_mm256_sub_ps(load_sum(x, residual, i, mask), mean_f), rstd);
-        if (gamma) v = _mm256_mul_ps(v, _mm256_maskload_ps(gamma + i, mask));
-        if (beta) v = _mm256_add_ps(v, _mm256_maskload_ps(beta + i, mask));
-        _mm256_maskstore_ps(out + i, mask, v);
+        const bool tail = i == full;
+        __m256 v = _mm256_mul_ps(_mm256_sub_ps(load_sum(x, residual, i, tail, tail_mask), mean_f), rstd);
+        if (gamma) v = _mm256_mul_ps(v, tail ? _mm256_maskload_ps(gamma + i, tail_mask) : _mm256_loadu_ps(gamma + i));
+        if (beta) v = _mm256_add_ps(v, tail ? _mm256_maskload_ps(beta + i, tail_mask) : _mm256_loadu_ps(beta + i));
+        if (tail)
+            _mm256_maskstore_ps(out + i, tail_mask, v);
+        else
+            _mm256_storeu_ps(out + i, v);
     }
 }
 #endif

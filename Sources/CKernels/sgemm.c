@@ -249,14 +249,15 @@ AVX2 static ALWAYS_INLINE void transpose8(__m256 r[8]) {
 AVX2 static void pack_a_avx2(int rows, ptrdiff_t kc, const float *x, ptrdiff_t ldx, float *dst) {
     ptrdiff_t p = 0;
     // 8 depths at a time: transpose the rows (zeros below them), then store each 6-float column
-    // with an 8-wide store whose 2 extra lanes the next store overwrites; the last one is masked.
-    const __m256i six = first_lanes(MR);
+    // with an 8-wide store whose 2 extra lanes the next store overwrites; the last one as 4 + 2.
     for (; p + 8 <= kc; p += 8) {
         __m256 r[8];
         for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_loadu_ps(x + i * ldx + p) : _mm256_setzero_ps();
         transpose8(r);
         for (int i = 0; i < 7; i++) _mm256_storeu_ps(dst + (p + i) * MR, r[i]);
-        _mm256_maskstore_ps(dst + (p + 7) * MR, six, r[7]);
+        float *last = dst + (p + 7) * MR;
+        _mm_storeu_ps(last, _mm256_castps256_ps128(r[7]));
+        _mm_storel_pi((__m64 *)(last + 4), _mm256_extractf128_ps(r[7], 1));
     }
     for (; p < kc; p++)
         for (int i = 0; i < MR; i++) dst[p * MR + i] = i < rows ? x[i * ldx + p] : 0;
@@ -410,6 +411,43 @@ static float *workspace(void) {
     return p;
 }
 
+// A second per-thread buffer, grown on demand, for rows packed once and shared by the threads of
+// one product (see qkv_thread_buffer).
+typedef struct {
+    float *data;
+    ptrdiff_t capacity;
+} growable;
+
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_once = PTHREAD_ONCE_INIT;
+
+static void free_growable(void *p) {
+    growable *g = p;
+    free(g->data);
+    free(g);
+}
+
+static void init_buffer_key(void) {
+    if (pthread_key_create(&buffer_key, free_growable) != 0) abort();
+}
+
+float *qkv_thread_buffer(ptrdiff_t count) {
+    pthread_once(&buffer_once, init_buffer_key);
+    growable *g = pthread_getspecific(buffer_key);
+    if (!g) {
+        g = calloc(1, sizeof *g);
+        if (!g || pthread_setspecific(buffer_key, g) != 0) abort();
+    }
+    if (count > g->capacity) {
+        free(g->data);
+        void *p = NULL;
+        if (posix_memalign(&p, 64, (size_t)count * sizeof(float)) != 0) abort();
+        g->data = p;
+        g->capacity = count;
+    }
+    return g->data;
+}
+
 // MARK: - Packing
 
 /// dst[kc][NR] = w[p, j] for j < cols (row stride ldw), zero for cols ≤ j < NR
@@ -440,9 +478,51 @@ typedef struct {
 /// Depth chunk q of k: [k·q/chunks, k·(q+1)/chunks), a function of k alone.
 static ptrdiff_t chunk_count(ptrdiff_t k) { return (k + KC - 1) / KC; }
 
+// Rows of x go in balanced blocks of ≤ MC rows, each in balanced panels of ≤ MR rows (8 rows run
+// as 4 + 4, not 6 + 2). Packed once for all threads (qkv_pack_rows), a depth chunk starting at p0
+// holds every block's panels from p0 · padded_rows(m) on.
+static ptrdiff_t row_block_count(ptrdiff_t m) { return (m + MC - 1) / MC; }
+static ptrdiff_t panel_count(ptrdiff_t rows) { return (rows + MR - 1) / MR; }
+
+static ptrdiff_t padded_rows(ptrdiff_t m) {
+    ptrdiff_t total = 0, blocks = row_block_count(m);
+    for (ptrdiff_t rb = 0; rb < blocks; rb++) total += panel_count(m * (rb + 1) / blocks - m * rb / blocks) * MR;
+    return total;
+}
+
+/// Packs rows [i0, i0 + mc) of x over depths [p0, p0 + kc) as panel_count(mc) panels [kc][MR].
+static void pack_row_block(const kernel_set *ks, ptrdiff_t i0, ptrdiff_t mc, ptrdiff_t p0, ptrdiff_t kc,
+                           const float *x, ptrdiff_t ldx, float *dst) {
+    const ptrdiff_t panels = panel_count(mc);
+    for (ptrdiff_t ip = 0; ip < panels; ip++) {
+        const ptrdiff_t r0 = mc * ip / panels, r1 = mc * (ip + 1) / panels;
+        ks->pack_a((int)(r1 - r0), kc, x + (i0 + r0) * ldx + p0, ldx, dst + ip * kc * MR);
+    }
+}
+
+ptrdiff_t qkv_packed_rows_count(ptrdiff_t m, ptrdiff_t k) {
+    if (m <= 0 || k <= 0) return 0;
+    return padded_rows(m) * k;
+}
+
+void qkv_pack_rows(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, const float *x, ptrdiff_t ldx, float *packed) {
+    if (m <= 0 || k <= 0) return;
+    const kernel_set *ks = kernels_for(isa);
+    const ptrdiff_t chunks = chunk_count(k), blocks = row_block_count(m), all = padded_rows(m);
+    for (ptrdiff_t q = 0; q < chunks; q++) {
+        const ptrdiff_t p0 = k * q / chunks, kc = k * (q + 1) / chunks - p0;
+        float *dst = packed + p0 * all;
+        for (ptrdiff_t rb = 0; rb < blocks; rb++) {
+            const ptrdiff_t i0 = m * rb / blocks, mc = m * (rb + 1) / blocks - i0;
+            pack_row_block(ks, i0, mc, p0, kc, x, ldx, dst);
+            dst += panel_count(mc) * MR * kc;
+        }
+    }
+}
+
 static void run_packed_path(const kernel_set *ks, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x,
-                            ptrdiff_t ldx, b_source src, const float *bias, float *out, ptrdiff_t ldo,
-                            bool accumulate) {
+                            ptrdiff_t ldx, const float *packed_rows, b_source src, const float *bias, float *out,
+                            ptrdiff_t ldo, bool accumulate) {
     float *ws = workspace();
     float *apack = ws, *bpack = ws + WS_A, *edge = ws + WS_A + WS_B;
     const bool stream_b = !src.packed && !src.transposed && m <= SMALL_M;
@@ -450,7 +530,7 @@ static void run_packed_path(const kernel_set *ks, ptrdiff_t m, ptrdiff_t n, ptrd
     const ptrdiff_t panels = (n + NR - 1) / NR;
     // Prepacked weights need no packing room, so no column blocking either.
     const ptrdiff_t col_blocks = src.packed ? 1 : (panels * NR + NC - 1) / NC;
-    const ptrdiff_t row_blocks = (m + MC - 1) / MC;
+    const ptrdiff_t row_blocks = row_block_count(m), all_rows = padded_rows(m);
     for (ptrdiff_t q = 0; q < chunks; q++) {
         const ptrdiff_t p0 = k * q / chunks, kc = k * (q + 1) / chunks - p0;
         const bool load_c = accumulate || q > 0;
@@ -474,14 +554,15 @@ static void run_packed_path(const kernel_set *ks, ptrdiff_t m, ptrdiff_t n, ptrd
                 ptrdiff_t j = j1 - (j1 - j0) % NR;
                 pack_b((int)(j1 - j), kc, src.w + p0 * src.ldw + j, src.ldw, edge);
             }
+            const float *block_a = packed_rows ? packed_rows + p0 * all_rows : apack;
             for (ptrdiff_t rb = 0; rb < row_blocks; rb++) {
-                // Balanced row blocks and row panels: 8 rows run as 4 + 4, not 6 + 2.
                 const ptrdiff_t i0 = m * rb / row_blocks, mc = m * (rb + 1) / row_blocks - i0;
-                const ptrdiff_t row_panels = (mc + MR - 1) / MR;
-                for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
-                    const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
-                    ks->pack_a((int)(r1 - r0), kc, x + (i0 + r0) * ldx + p0, ldx, apack + ip * kc * MR);
-                }
+                const ptrdiff_t row_panels = panel_count(mc);
+                const float *a_panels = block_a;
+                if (packed_rows)
+                    block_a += row_panels * MR * kc;
+                else
+                    pack_row_block(ks, i0, mc, p0, kc, x, ldx, apack);
                 for (ptrdiff_t j = j0; j < j1; j += NR) {
                     const int cols = (int)min_pd(NR, j1 - j);
                     const float *b = block_b + (j - j0) * kc;
@@ -496,7 +577,7 @@ static void run_packed_path(const kernel_set *ks, ptrdiff_t m, ptrdiff_t n, ptrd
                     }
                     for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
                         const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
-                        ks->tile((int)(r1 - r0), cols, kc, apack + ip * kc * MR, b, ldb, out + (i0 + r0) * ldo + j,
+                        ks->tile((int)(r1 - r0), cols, kc, a_panels + ip * kc * MR, b, ldb, out + (i0 + r0) * ldo + j,
                                  ldo, load_c, chunk_bias ? chunk_bias + j : NULL);
                     }
                 }
@@ -515,8 +596,8 @@ static void bias_only(ptrdiff_t m, ptrdiff_t n, const float *bias, float *out, p
 }
 
 void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
-               const float *w, ptrdiff_t ldw, bool transposed, const float *bias, float *out, ptrdiff_t ldo,
-               bool accumulate) {
+               const float *packed_rows, const float *w, ptrdiff_t ldw, bool transposed, const float *bias,
+               float *out, ptrdiff_t ldo, bool accumulate) {
     if (m <= 0 || n <= 0) return;
     const kernel_set *ks = kernels_for(isa);
     if (k <= 0) {
@@ -525,7 +606,7 @@ void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *
         ks->dot(m, n, k, x, ldx, w, ldw, bias, out, ldo, accumulate);
     } else {
         b_source src = {w, ldw, transposed, NULL, 0, 0};
-        run_packed_path(ks, m, n, k, x, ldx, src, bias, out, ldo, accumulate);
+        run_packed_path(ks, m, n, k, x, ldx, packed_rows, src, bias, out, ldo, accumulate);
     }
 }
 
@@ -555,8 +636,8 @@ void qkv_pack_weight(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, bo
 }
 
 void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
-                      const float *packed, ptrdiff_t packed_cols, ptrdiff_t first_col, const float *bias,
-                      float *out, ptrdiff_t ldo, bool accumulate) {
+                      const float *packed_rows, const float *packed, ptrdiff_t packed_cols, ptrdiff_t first_col,
+                      const float *bias, float *out, ptrdiff_t ldo, bool accumulate) {
     if (m <= 0 || n <= 0) return;
     const kernel_set *ks = kernels_for(isa);
     if (k <= 0) {
@@ -564,7 +645,7 @@ void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
         return;
     }
     b_source src = {NULL, 0, false, packed, (packed_cols + NR - 1) / NR, first_col / NR};
-    run_packed_path(ks, m, n, k, x, ldx, src, bias, out, ldo, accumulate);
+    run_packed_path(ks, m, n, k, x, ldx, packed_rows, src, bias, out, ldo, accumulate);
 }
 
 // MARK: - Attention head
@@ -578,13 +659,13 @@ void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, p
     const ptrdiff_t kpack_size = key_panels * NR * d, vpack_size = out_panels * NR * t;
     if (d > KC || kpack_size + vpack_size > WS_B) {
         // Too large for the packing room: the general products, one after the other.
-        qkv_sgemm(isa, t, t, d, q, ldq, k, ldk, true, NULL, probs, t, false);
+        qkv_sgemm(isa, t, t, d, q, ldq, NULL, k, ldk, true, NULL, probs, t, false);
         for (ptrdiff_t r = 0; r < t; r++) {
             ptrdiff_t visible = causal ? r + 1 : t;
             qkv_softmax_row(isa, probs + r * t, visible, scale);
             memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
         }
-        qkv_sgemm(isa, t, d, t, probs, t, v, ldv, false, NULL, out, ldo, false);
+        qkv_sgemm(isa, t, d, t, probs, t, NULL, v, ldv, false, NULL, out, ldo, false);
         return;
     }
     float *ws = workspace();

@@ -172,6 +172,54 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         }
     }
 
+    /// Weights packed once at load: float64 bound as above, same bits for any thread count (x is
+    /// then packed once and shared, columns handed out in blocks), Conv1D and nn.Linear layouts
+    /// and stacked nn.Linear weights (fused Q|K|V).
+    @Test(arguments: [MatmulCase(m: 1, k: 7, n: 33), MatmulCase(m: 8, k: 300, n: 130), MatmulCase(m: 9, k: 65, n: 400),
+                      MatmulCase(m: 50, k: 300, n: 1030), MatmulCase(m: 200, k: 513, n: 72)])
+    fileprivate func packedWeightMatchesFloat64(_ c: MatmulCase) {
+        let x = randomFloats(c.m * c.k, seed: 8), bias = randomFloats(c.n, seed: 9)
+        let w = randomFloats(c.k * c.n, seed: 10)  // [n, k] for nn.Linear, [k, n] for Conv1D
+        let linear = PackedWeight(FloatTensor(name: "w", shape: [c.n, c.k], values: w), transposed: true)
+        let conv = PackedWeight(FloatTensor(name: "w", shape: [c.k, c.n], values: w), transposed: false)
+        let split = c.n / 3
+        let stacked = PackedWeight(stackingTransposed: [
+            FloatTensor(name: "a", shape: [split, c.k], values: Array(w[0..<(split * c.k)])),
+            FloatTensor(name: "b", shape: [c.n - split, c.k], values: Array(w[(split * c.k)...])),
+        ])
+        func run(_ weight: PackedWeight, threads: Int) -> [Float] {
+            var out = [Float](repeating: .nan, count: c.m * c.n)
+            x.withUnsafeBufferPointer { xp in
+                bias.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        weight.apply(xp.baseAddress!, bias: bp.baseAddress, into: op.baseAddress!, rows: c.m, threads: threads)
+                    }
+                }
+            }
+            return out
+        }
+        let gamma = Double(c.k + 2) * u / (1 - Double(c.k + 2) * u)
+        for (weight, transposed) in [(linear, true), (conv, false), (stacked, true)] {
+            let single = run(weight, threads: 1)
+            for threads in [2, 3] {
+                #expect(run(weight, threads: threads).map(\.bitPattern) == single.map(\.bitPattern), "threads \(threads)")
+            }
+            var failures = 0
+            for r in 0..<c.m {
+                for j in 0..<c.n {
+                    var exact = Double(bias[j]), magnitude = abs(Double(bias[j]))
+                    for i in 0..<c.k {
+                        let p = Double(x[r * c.k + i]) * Double(transposed ? w[j * c.k + i] : w[i * c.n + j])
+                        exact += p
+                        magnitude += abs(p)
+                    }
+                    if !(abs(Double(single[r * c.n + j]) - exact) <= gamma * magnitude) { failures += 1 }
+                }
+            }
+            #expect(failures == 0, "transposed \(transposed)")
+        }
+    }
+
     @Test func emptyInnerDimensionGivesBias() {
         let bias: [Float] = [1, -2, 3]
         var out: [Float] = [10, 20, 30, 40, 50, 60]

@@ -23,15 +23,17 @@ qkv_isa qkv_best_isa(void);
 /// out[m, n] (+)= x[m, k] · B (+ bias[n]), single-threaded.
 ///
 /// B[k, n] is w[k, n] when !transposed, and w[n, k]ᵀ when transposed (PyTorch nn.Linear).
-/// ldx, ldw, ldo are row strides in elements (≥ the row length). bias may be NULL. With
-/// accumulate the product is added to the old out, else out is overwritten (never read).
-/// out must not overlap x, w or bias. m, n, k ≥ 0; k == 0 gives out = (old out or 0) + bias.
+/// ldx, ldw, ldo are row strides in elements (≥ the row length). x is read through packed_rows
+/// (qkv_pack_rows of the same x, m and k) when given, else packed here (threads splitting one
+/// product's columns can pack x once between them). bias may be NULL. With accumulate the
+/// product is added to the old out, else out is overwritten (never read). out must not overlap
+/// x, w or bias. m, n, k ≥ 0; k == 0 gives out = (old out or 0) + bias.
 ///
 /// Summation order of each element depends only on m, k, transposed and isa, never on n or on
 /// the element's column, so splitting the columns across threads gives identical bits.
 /// An isa the CPU lacks falls back to QKV_ISA_GENERIC.
 void qkv_sgemm(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-               const float *x, ptrdiff_t ldx,
+               const float *x, ptrdiff_t ldx, const float *_Nullable packed_rows,
                const float *w, ptrdiff_t ldw, bool transposed,
                const float *_Nullable bias,
                float *out, ptrdiff_t ldo, bool accumulate);
@@ -43,14 +45,28 @@ ptrdiff_t qkv_packed_weight_count(ptrdiff_t n, ptrdiff_t k);
 /// kernels read, so a weight used many times is packed once (at load) instead of on every call.
 void qkv_pack_weight(ptrdiff_t n, ptrdiff_t k, const float *w, ptrdiff_t ldw, bool transposed, float *packed);
 
+/// Floats that qkv_pack_rows writes for x[m, k] (m rounded up per 6-row panel, times k).
+ptrdiff_t qkv_packed_rows_count(ptrdiff_t m, ptrdiff_t k);
+
+/// packed_rows[qkv_packed_rows_count(m, k)] = x[m, k] (row stride ldx) in the panel layout the
+/// kernels read, so threads sharing one product pack x once between them.
+void qkv_pack_rows(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+                   float *packed_rows);
+
 /// As qkv_sgemm, with B = columns [first_col, first_col + n) of a weight that qkv_pack_weight
-/// packed with packed_cols columns and the same k. first_col must be a multiple of 16.
+/// packed with packed_cols columns and the same k. first_col must be a multiple of 16. x is read
+/// through packed_rows (qkv_pack_rows of the same x, m and k) when given, else packed here.
 /// The summation order of each element is that of qkv_sgemm with m > 8 (any m here).
 void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
-                      const float *x, ptrdiff_t ldx,
+                      const float *x, ptrdiff_t ldx, const float *_Nullable packed_rows,
                       const float *packed, ptrdiff_t packed_cols, ptrdiff_t first_col,
                       const float *_Nullable bias,
                       float *out, ptrdiff_t ldo, bool accumulate);
+
+/// A buffer of at least `count` floats owned by the calling thread, reused by its later calls
+/// (contents not kept when it grows) and freed when the thread exits. Lets a thread hand packed
+/// rows to the helpers of one parallel product without allocating per call.
+float *qkv_thread_buffer(ptrdiff_t count);
 
 /// One attention head, single-threaded: probs[t, t] = softmax(q·kᵀ · scale) row by row (with
 /// `causal`, row i sees keys 0...i and later probabilities are exactly 0), out = probs · v.

@@ -55,30 +55,51 @@ extension Kernels {
         let isa = portable ? QKV_ISA_GENERIC : qkv_best_isa()
         precondition(m >= 0 && k >= 0 && n >= 0, "negative matrix size")
         guard m > 0, n > 0 else { return }
+        splitColumns(rows: m, inner: k, cols: n, threads: threads, x: o.x, xStride: o.xStride, isa: isa) { cols, rows in
+            o.run(rows: m, inner: k, cols: cols, packedRows: rows, accumulate: accumulate, isa: isa)
+        }
+    }
+
+    /// Runs `body` over the output columns [0, cols) of an m × k · k × cols product: on the calling
+    /// thread alone when small, else in column blocks (whole 16-column panels, a few per thread,
+    /// taken in turn so that a thread the OS preempts leaves its blocks to the others) with x
+    /// packed once by the caller and handed to every block.
+    static func splitColumns(rows m: Int, inner k: Int, cols n: Int, threads: Int, x: UnsafePointer<Float>,
+                             xStride: Int, isa: qkv_isa,
+                             _ body: (_ cols: Range<Int>, _ packedRows: UnsafePointer<Float>?) -> Void) {
         let (mk, overflow1) = m.multipliedReportingOverflow(by: k)
         let (mkn, overflow2) = mk.multipliedReportingOverflow(by: n)
         let work = overflow1 || overflow2 ? Int.max : mkn
         let panels = (n + 15) / 16
-        let chunks = columnChunks(work: work, cols: n, threads: threads)
-        if chunks == 1 {
-            o.run(rows: m, inner: k, cols: 0..<n, accumulate: accumulate, isa: isa)
+        let threadCount = min(max(1, threads), panels, max(1, work / parallelWork))
+        if threadCount == 1 {
+            body(0..<n, nil)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let j0 = panels * c / chunks * 16, j1 = min(n, panels * (c + 1) / chunks * 16)
-            o.run(rows: m, inner: k, cols: j0..<j1, accumulate: accumulate, isa: isa)
+        let rows = qkv_thread_buffer(qkv_packed_rows_count(m, k))
+        qkv_pack_rows(isa, m, k, x, xStride, rows)
+        let shared = SharedRows(pointer: UnsafePointer(rows))
+        let blocks = min(panels, threadCount * blocksPerThread)
+        // Blocks write disjoint columns of the output, which Sendable checking cannot see.
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: blocks) { c in
+                let j0 = panels * c / blocks * 16, j1 = min(n, panels * (c + 1) / blocks * 16)
+                body(j0..<j1, shared.pointer)
+            }
         }
     }
 
-    /// How many column blocks (one per thread) an output of `cols` columns and `work` multiply-adds
-    /// is split into: whole 16-column panels each, and no thread woken for a few µs of work.
-    /// (More blocks than threads, for balance when the OS preempts one, measured no faster.)
-    static func columnChunks(work: Int, cols: Int, threads: Int) -> Int {
-        min(max(1, threads), (cols + 15) / 16, max(1, work / parallelWork))
-    }
+    /// Column blocks per thread in a parallel product.
+    private static let blocksPerThread = 4
 
     /// Multiply-adds below which one thread beats waking others.
     private static let parallelWork = 1 << 19
+}
+
+/// Rows packed by qkv_pack_rows, read by every block of one product.
+private struct SharedRows: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
 }
 
 /// Operands of out[m, n] (+)= x[m, k] · B (+ bias[n]) with explicit row strides (in elements):
@@ -93,12 +114,13 @@ struct GemmOperands: @unchecked Sendable {
     var out: UnsafeMutablePointer<Float>
     var outStride: Int
 
-    /// The output columns `cols` on the calling thread.
-    func run(rows m: Int, inner k: Int, cols: Range<Int>, accumulate: Bool, isa: qkv_isa) {
+    /// The output columns `cols` on the calling thread, x read through `packedRows` if given.
+    func run(rows m: Int, inner k: Int, cols: Range<Int>, packedRows: UnsafePointer<Float>?, accumulate: Bool,
+             isa: qkv_isa) {
         let j0 = cols.lowerBound
         let wBlock = weightTransposed ? w + j0 * wStride : w + j0
-        qkv_sgemm(isa, m, cols.count, k, x, xStride, wBlock, wStride, weightTransposed, bias.map { $0 + j0 },
-                  out + j0, outStride, accumulate)
+        qkv_sgemm(isa, m, cols.count, k, x, xStride, packedRows, wBlock, wStride, weightTransposed,
+                  bias.map { $0 + j0 }, out + j0, outStride, accumulate)
     }
 }
 
@@ -151,31 +173,24 @@ final class PackedWeight: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
-    /// out[rows, cols] (+)= x[rows, inner] · B (+ bias[cols]), columns split across `threads`.
+    /// out[rows, cols] (+)= x[rows, inner] · B (+ bias[cols]), columns split across `threads`
+    /// (see `Kernels.splitColumns`).
     func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
                rows m: Int, accumulate: Bool = false, threads: Int = Kernels.defaultThreadCount) {
         precondition(m >= 0, "negative matrix size")
         guard m > 0, cols > 0 else { return }
-        let (mk, overflow1) = m.multipliedReportingOverflow(by: inner)
-        let (mkn, overflow2) = mk.multipliedReportingOverflow(by: cols)
-        let chunks = Kernels.columnChunks(work: overflow1 || overflow2 ? Int.max : mkn, cols: cols, threads: threads)
-        let panels = (cols + 15) / 16
+        let isa = qkv_best_isa()
         withExtendedLifetime(self) {
             let o = PackedOperands(x: x, packed: storage, inner: inner, cols: cols, bias: bias, out: out)
-            if chunks == 1 {
-                o.run(rows: m, cols: 0..<cols, accumulate: accumulate)
-                return
-            }
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let j0 = panels * c / chunks * 16, j1 = min(cols, panels * (c + 1) / chunks * 16)
-                o.run(rows: m, cols: j0..<j1, accumulate: accumulate)
+            Kernels.splitColumns(rows: m, inner: inner, cols: cols, threads: threads, x: x, xStride: inner, isa: isa) {
+                o.run(rows: m, cols: $0, packedRows: $1, accumulate: accumulate, isa: isa)
             }
         }
     }
 }
 
 /// out[m, cols] (+)= x[m, inner] · packed (+ bias), x and out with contiguous rows.
-private struct PackedOperands: @unchecked Sendable {
+private struct PackedOperands {
     var x: UnsafePointer<Float>
     var packed: UnsafePointer<Float>
     var inner: Int
@@ -183,10 +198,11 @@ private struct PackedOperands: @unchecked Sendable {
     var bias: UnsafePointer<Float>?
     var out: UnsafeMutablePointer<Float>
 
-    /// The output columns `range` (starting on a 16-column panel) on the calling thread.
-    func run(rows m: Int, cols range: Range<Int>, accumulate: Bool) {
+    /// The output columns `range` (starting on a 16-column panel) on the calling thread, x read
+    /// through `packedRows` if given.
+    func run(rows m: Int, cols range: Range<Int>, packedRows: UnsafePointer<Float>?, accumulate: Bool, isa: qkv_isa) {
         let j0 = range.lowerBound
-        qkv_sgemm_packed(qkv_best_isa(), m, range.count, inner, x, inner, packed, cols, j0, bias.map { $0 + j0 },
+        qkv_sgemm_packed(isa, m, range.count, inner, x, inner, packedRows, packed, cols, j0, bias.map { $0 + j0 },
                          out + j0, cols, accumulate)
     }
 }
