@@ -7,18 +7,6 @@ import Testing
 // the KC=256 depth block or the 120-row block, on both sides of the 8-row unpacked path).
 // Tolerances are stated next to each check.
 
-/// SplitMix64, so every run sees the same inputs.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private func randomFloats(_ count: Int, seed: UInt64, in range: ClosedRange<Float> = -1...1) -> [Float] {
     var rng = SeededGenerator(state: seed)
     return (0..<count).map { _ in Float.random(in: range, using: &rng) }

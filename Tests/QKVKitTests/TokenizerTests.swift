@@ -502,7 +502,7 @@ struct TokenizerErrorTests {
     func damagedFiles() throws {
         let url = tokenizerFixtures.appendingPathComponent("bpe-byte-fallback/tokenizer.json")
         let original = try [UInt8](Data(contentsOf: url))
-        var generator = SplitMix64(seed: 42)
+        var generator = SeededGenerator(state: 42)
         var variants: [[UInt8]] = [original]
         variants += stride(from: 0, to: original.count, by: 97).map { Array(original[..<$0]) }
         for round in 0..<400 {
@@ -529,18 +529,5 @@ struct TokenizerErrorTests {
         // Both outcomes must occur, or the test did not exercise what it claims.
         #expect(loaded > 1)
         #expect(loaded < variants.count)
-    }
-}
-
-/// Deterministic generator for the damage test (the standard library's is seeded randomly).
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
