@@ -47,7 +47,8 @@ def basis(x, unit="rounds"):
     if "rounds_used" not in x:
         return "all"
     if x["quiet"]:
-        return f"{len(x['rounds_used'])} of {x['rounds']} {unit} quiet"
+        return (f"{len(x['rounds_used'])} of {x['rounds']} {unit} quiet"
+                + (" (one free CPU)" if x.get("single_threaded") else ""))
     return f"all {x['rounds']} {unit}, **machine busy**"
 
 
@@ -140,8 +141,9 @@ def render(results):
     w("**How a shared machine is handled.** The two sides of each comparison run in rounds, back to back, the\n"
       "first side swapping every round. For every single measurement the benchmark also records how much of\n"
       "the CPUs *other* work took meanwhile (all CPU time in `/proc/stat` minus the benchmark's own). A round\n"
-      f"is *quiet* when other work took less than {QUIET:.0%} during both of its measurements. Medians are over the\n"
-      "quiet rounds when there are at least two, else over all rounds, and the \"basis\" column says which.\n"
+      f"is *quiet* when other work took less than {QUIET:.0%} of the CPUs during both of its measurements; for the\n"
+      "single-threaded parts (`inspect`, tensor decoding) it is enough that one whole CPU stayed free. Medians are\n"
+      "over the quiet rounds when there are at least two, else over all rounds, and the \"basis\" column says which.\n"
       "A multi-threaded measurement that shares the CPUs with other work can be many times slower, so busy rounds\n"
       "say little about either side; every round is listed, with its other-work shares, below each table.\n")
     if results.get("quick"):
