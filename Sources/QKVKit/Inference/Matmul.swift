@@ -61,9 +61,9 @@ extension Kernels {
     }
 
     /// Runs `body` over the output columns [0, cols) of an m × k · k × cols product: on the calling
-    /// thread alone when small, else in column blocks (whole 16-column panels, a few per thread,
-    /// taken in turn so that a thread the OS preempts leaves its blocks to the others) with x
-    /// packed once by the caller and handed to every block.
+    /// thread alone when small, else in column blocks (whole 16-column panels, up to a few per
+    /// thread, taken in turn so that a thread the OS preempts leaves its blocks to the others) with
+    /// x packed once by the caller and handed to every block.
     static func splitColumns(rows m: Int, inner k: Int, cols n: Int, threads: Int, x: UnsafePointer<Float>,
                              xStride: Int, isa: qkv_isa,
                              _ body: (_ cols: Range<Int>, _ packedRows: UnsafePointer<Float>?) -> Void) {
@@ -79,7 +79,8 @@ extension Kernels {
         let rows = qkv_thread_buffer(qkv_packed_rows_count(m, k))
         qkv_pack_rows(isa, m, k, x, xStride, rows)
         let shared = SharedRows(pointer: UnsafePointer(rows))
-        let blocks = min(panels, threadCount * blocksPerThread)
+        // Up to 4 blocks per thread, but no block under 8 panels: each block reads all of x again.
+        let blocks = threadCount * max(1, min(blocksPerThread, panels / (8 * threadCount)))
         // Blocks write disjoint columns of the output, which Sendable checking cannot see.
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let body = body
