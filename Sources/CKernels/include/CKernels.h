@@ -1,4 +1,4 @@
-// Float32 GEMM micro-kernels for QKVKit, in C because Swift library targets compile for the
+// Kernels for QKVKit (Float32 GEMM, attention, elementwise, byte un-shuffle), in C because Swift library targets compile for the
 // baseline ISA (SSE2 on x86-64) and may not pass -m flags. AVX2+FMA code lives in functions with
 // a target attribute and is chosen at run time; every other CPU (and arm64) runs portable C.
 #ifndef QKV_CKERNELS_H
@@ -90,6 +90,11 @@ void qkv_softmax_row(qkv_isa isa, float *row, ptrdiff_t count, float scale);
 /// equal x or residual (each element is read before it is written, in the last pass).
 void qkv_layer_norm_row(qkv_isa isa, const float *x, const float *_Nullable residual, ptrdiff_t count,
                         const float *_Nullable gamma, const float *_Nullable beta, float eps, float *out);
+
+/// raw[i·s + j] = shuffled[j·n + i] for first ≤ i < last and 0 ≤ j < s: elements [first, last) of
+/// n elements of s bytes, un-shuffled from their s byte planes (QKV's shuffle+zlib encoding).
+void qkv_unshuffle(const unsigned char *shuffled, ptrdiff_t n, ptrdiff_t s, ptrdiff_t first, ptrdiff_t last,
+                   unsigned char *raw);
 
 #pragma clang assume_nonnull end
 

@@ -20,6 +20,11 @@ public struct CRC32 {
         value = UInt32(truncatingIfNeeded: crc)
     }
 
+    /// Extends the checksum by that of `length` bytes that followed, given only their CRC-32.
+    public mutating func append(_ crc: UInt32, length: Int) {
+        value = UInt32(truncatingIfNeeded: crc32_combine(UInt(value), UInt(crc), off_t(length)))
+    }
+
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = CRC32()
         crc.update(bytes)
@@ -43,5 +48,25 @@ public struct CRC32 {
 
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
+    }
+}
+
+/// Adler-32 as zlib computes it (the check value that ends a zlib stream).
+public struct Adler32 {
+    public private(set) var value: UInt32 = 1
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var left = bytes.count
+        var sum = UInt(value)
+        while left > 0, let pointer = base {
+            let piece = min(left, 1 << 30)
+            sum = adler32(sum, pointer, UInt32(piece))
+            base = pointer + piece
+            left -= piece
+        }
+        value = UInt32(truncatingIfNeeded: sum)
     }
 }

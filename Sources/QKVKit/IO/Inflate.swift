@@ -23,15 +23,27 @@ public final class Inflater {
     /// Bytes produced so far.
     public private(set) var totalOut: UInt64 = 0
 
-    public init(
+    public convenience init(
         container: DeflateContainer, what: String,
+        nextInput: @escaping () throws(QKVError) -> UnsafeRawBufferPointer?
+    ) throws(QKVError) {
+        try self.init(windowBits: container.windowBits, what: what, nextInput: nextInput)
+    }
+
+    /// `windowBits` as zlib's `inflateInit2` takes it: 8…15 for a zlib stream, +16 for gzip,
+    /// negative for raw deflate (no header, no check value).
+    init(
+        windowBits: Int32, what: String,
         nextInput: @escaping () throws(QKVError) -> UnsafeRawBufferPointer?
     ) throws(QKVError) {
         self.what = what
         self.nextInput = nextInput
-        let status = inflateInit2_(&stream, container.windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let status = inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw .inflateFailed(what: what, reason: "inflateInit2 returned \(status)") }
     }
+
+    /// Compressed bytes consumed so far.
+    public var totalIn: UInt64 { UInt64(stream.total_in) }
 
     deinit { inflateEnd(&stream) }
 
@@ -71,41 +83,54 @@ public final class Inflater {
         return written
     }
 
+    /// After the expected bytes were read: the deflate data must end right here.
+    func expectEnd(expectedTotal: UInt64) throws(QKVError) {
+        guard !finished else { return }
+        // Count any excess without keeping it, so a bomb cannot make us allocate.
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { scratch.deallocate() }
+        var excess: UInt64 = 0
+        while !finished && excess <= maximumDeflateRatio << 20 {
+            excess += UInt64(try read(into: scratch))
+        }
+        if excess > 0 {
+            throw .inflatedSizeMismatch(what: what, expected: expectedTotal, found: expectedTotal + excess)
+        }
+    }
+
     /// After the expected bytes were read: the stream must end right here, with no input left over.
     public func finish(expectedTotal: UInt64) throws(QKVError) {
-        if !finished {
-            // Count any excess without keeping it, so a bomb cannot make us allocate.
-            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-            defer { scratch.deallocate() }
-            var excess: UInt64 = 0
-            while !finished && excess <= maximumDeflateRatio << 20 {
-                excess += UInt64(try read(into: scratch))
-            }
-            if excess > 0 {
-                throw .inflatedSizeMismatch(what: what, expected: expectedTotal, found: expectedTotal + excess)
-            }
-        }
+        try expectEnd(expectedTotal: expectedTotal)
         var leftover = UInt64(stream.avail_in)
         while let chunk = try nextInput() { leftover += UInt64(chunk.count) }
         if leftover > 0 { throw .trailingBytesAfterStream(what: what, count: leftover) }
     }
 }
 
-/// Inflates one complete zlib stream from memory into exactly `destination.count` bytes.
-public func inflateExactly(
-    _ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, what: String
-) throws(QKVError) {
-    var delivered = false
-    let inflater = try Inflater(container: .zlib, what: what) { () throws(QKVError) -> UnsafeRawBufferPointer? in
-        if delivered { return nil }
-        delivered = true
-        return source
+/// Hands out `source` in pieces zlib can count (its lengths are 32-bit), then nil.
+func pieces(of source: UnsafeRawBufferPointer) -> () throws(QKVError) -> UnsafeRawBufferPointer? {
+    var offset = 0
+    return { () throws(QKVError) -> UnsafeRawBufferPointer? in
+        guard offset < source.count else { return nil }
+        let end = offset + min(source.count - offset, 1 << 30)
+        defer { offset = end }
+        return UnsafeRawBufferPointer(rebasing: source[offset..<end])
     }
-    let written = try inflater.read(into: destination)
-    if written < destination.count {
-        throw .inflatedSizeMismatch(what: what, expected: UInt64(destination.count), found: UInt64(written))
+}
+
+/// The two-byte zlib stream header (RFC 1950), checked as zlib's inflate checks it, for callers
+/// that inflate the deflate data raw and verify the Adler-32 trailer themselves.
+struct ZlibStreamHeader {
+    static let byteCount = 2
+
+    static func check(_ bytes: UnsafeRawBufferPointer, what: String) throws(QKVError) {
+        guard bytes.count >= byteCount else { throw .inflateTruncated(what: what) }
+        let cmf = bytes[0], flags = bytes[1]
+        guard (UInt16(cmf) << 8 | UInt16(flags)) % 31 == 0 else { throw .inflateFailed(what: what, reason: "incorrect header check") }
+        guard cmf & 0x0F == 8 else { throw .inflateFailed(what: what, reason: "unknown compression method") }
+        guard cmf >> 4 <= 7 else { throw .inflateFailed(what: what, reason: "invalid window size") }
+        guard flags & 0x20 == 0 else { throw .inflateFailed(what: what, reason: "needs a preset dictionary") }
     }
-    try inflater.finish(expectedTotal: UInt64(destination.count))
 }
 
 /// Compresses bytes as one zlib or gzip stream (the writer's side).

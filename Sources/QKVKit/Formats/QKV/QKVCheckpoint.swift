@@ -188,16 +188,19 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
                 : UnsafeMutableRawBufferPointer.allocate(byteCount: decodedBytes, alignment: 64)
             defer { if !isF32 { elements.deallocate() } }
             do throws(QKVError) {
-                let what = "tensor \"\(info.name)\""
-                if info.encoding == .shuffleZlib {
-                    try staging.withBuffer(byteCount: decodedBytes) { (shuffled) throws(QKVError) in
-                        try inflateExactly(payload, into: shuffled, what: what)
-                        unshuffle(UnsafeRawBufferPointer(shuffled), into: elements, elementSize: info.dtype.byteSize)
+                let compressed = CompressedPayload(
+                    stream: payload, elementSize: info.dtype.byteSize, isShuffled: info.encoding == .shuffleZlib,
+                    what: "tensor \"\(info.name)\"")
+                let crc = if compressed.isShuffled {
+                    try staging.withBuffer(byteCount: decodedBytes) { (planes) throws(QKVError) in
+                        try compressed.decode(into: elements, planes: planes, computeCRC: verify)
                     }
                 } else {
-                    try inflateExactly(payload, into: elements, what: what)
+                    try compressed.decode(into: elements, planes: nil, computeCRC: verify)
                 }
-                if verify { try checkCRC(info, UnsafeRawBufferPointer(elements)) }
+                if let crc, let expected = info.crc32, crc != expected {
+                    throw QKVError.tensorChecksumMismatch(tensor: info.name, expected: expected, found: crc)
+                }
             } catch {
                 floats.deallocate()
                 throw error
@@ -271,45 +274,6 @@ final class StagingBuffer: @unchecked Sendable {
     }
 
     deinit { storage?.deallocate() }
-}
-
-/// Undoes the byte shuffle: raw[i*s + j] = shuffled[j*n + i].
-/// Shape: `raw` holds n*s bytes, `shuffled` at least that. Reads the s byte planes side by side and
-/// writes whole elements, so every stream is sequential; large tensors split across two cores.
-func unshuffle(_ shuffled: UnsafeRawBufferPointer, into raw: UnsafeMutableRawBufferPointer, elementSize s: Int) {
-    let n = raw.count / s
-    let halves = n * s >= 1 << 20 ? 2 : 1
-    parallelFor(halves) { part in
-        let lower = n * part / halves
-        let upper = n * (part + 1) / halves
-        unshuffle(shuffled, into: raw, elementSize: s, elements: lower..<upper)
-    }
-}
-
-private func unshuffle(
-    _ shuffled: UnsafeRawBufferPointer, into raw: UnsafeMutableRawBufferPointer, elementSize s: Int, elements: Range<Int>
-) {
-    let n = raw.count / s
-    let source = shuffled.baseAddress!.assumingMemoryBound(to: UInt8.self)
-    let target = raw.baseAddress!
-    switch s {
-    case 4:
-        let (p0, p1, p2, p3) = (source, source + n, source + 2 * n, source + 3 * n)
-        for i in elements {
-            let word = UInt32(p0[i]) | UInt32(p1[i]) << 8 | UInt32(p2[i]) << 16 | UInt32(p3[i]) << 24
-            target.storeBytes(of: word.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
-        }
-    case 2:
-        let (p0, p1) = (source, source + n)
-        for i in elements {
-            target.storeBytes(of: (UInt16(p0[i]) | UInt16(p1[i]) << 8).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
-        }
-    default:
-        let out = target.assumingMemoryBound(to: UInt8.self)
-        for j in 0..<s {
-            for i in elements { out[i * s + j] = source[j * n + i] }
-        }
-    }
 }
 
 /// Applies the byte shuffle: shuffled[j*n + i] = raw[i*s + j].
