@@ -300,7 +300,8 @@ def render(results):
     else:
         w("all-MiniLM-L6-v2 converted to QKV three times (`--encoding raw`, `zlib`, `shuffle`). qkv side: "
           "`qkv-decode-bench`, which times `QKVCheckpoint.floats(name, verify: true)` per tensor (inflate, "
-          "un-shuffle, CRC-32 check, Float32 buffer). Python side, on the same payload bytes of the same file "
+          "Adler-32, un-shuffle, CRC-32 check, Float32 buffer; zlib's inflate on one core, the other passes "
+          "following it on the second core; \"qkv 1 thread\" is the same with `QKV_THREADS=1`). Python side, on the same payload bytes of the same file "
           "(located with `scripts/qkvref.py`'s header parser): `zlib.decompress(payload)` alone — the target's "
           "reference — and, for information, the whole job as qkv does it (decompress, un-shuffle with numpy, "
           f"CRC-32). Median of {d['runs']} runs per tensor; throughput = decoded bytes of the big tensors "
@@ -312,10 +313,12 @@ def render(results):
             r, rf = d["ratios"].get(name), d.get("full_ratios", {}).get(name)
             rows.append((name, f"{x['file_bytes'] / MIB:.1f} MiB", x["big_tensors"], f"{x['decoded_bytes'] / MIB:.1f} MiB",
                          f"{x['stored_bytes'] / MIB:.1f} MiB", f"{x['qkv_mb_per_s']:,.0f}",
+                         f"{x['qkv_one_thread_mb_per_s']:,.0f}" if x.get("qkv_one_thread_mb_per_s") else "–",
                          f"{py:,.0f}" if py else "–", ratio(r) if r else "–",
                          (("≥ 1.0×: " + met(r >= 1.0)) if name == "shuffle+zlib" else "") if r else "",
                          f"{full:,.0f}" if full else "–", ratio(rf) if rf else "–", basis(x)))
-        w(table(["encoding", "file", "big tensors", "decoded", "stored", "qkv MB/s", "Python zlib.decompress MB/s",
+        w(table(["encoding", "file", "big tensors", "decoded", "stored", "qkv MB/s", "qkv 1 thread MB/s",
+                 "Python zlib.decompress MB/s",
                  "ratio qkv/Python", "target", "Python full decode MB/s", "ratio qkv/full", "basis"], rows))
         w("Every round, MB/s qkv / Python zlib.decompress:\n")
         for name, x in d["encodings"].items():

@@ -1,6 +1,7 @@
-// Kernels for QKVKit (Float32 GEMM, attention, elementwise, byte un-shuffle), in C because Swift library targets compile for the
-// baseline ISA (SSE2 on x86-64) and may not pass -m flags. AVX2+FMA code lives in functions with
-// a target attribute and is chosen at run time; every other CPU (and arm64) runs portable C.
+// Kernels for QKVKit (Float32 GEMM, attention, elementwise, byte un-shuffle), in C because Swift
+// library targets compile for the baseline ISA (SSE2 on x86-64) and may not pass -m flags. AVX2+FMA
+// code lives in functions with a target attribute and is chosen at run time; every other CPU (and
+// arm64) runs portable C.
 #ifndef QKV_CKERNELS_H
 #define QKV_CKERNELS_H
 
