@@ -326,6 +326,7 @@ def bench_forward(ctx):
         q_min = min(run["forward_ms"]["min"] for run in qkv_runs[t])
         p_min = min(run["forward_ms"]["min"] for run in torch_runs[t])
         rows.append(dict(tokens=t, qkv_median_ms=qm, torch_median_ms=pm, ratio=qm / pm, **basis(idx, quiet, len(q)),
+                         paired_ratio=statistics.median(q[i] / p[i] for i in idx),
                          ratio_all_rounds=statistics.median(q) / statistics.median(p),
                          round_ratios=[a / b for a, b in zip(q, p)],
                          qkv_round_medians=q, torch_round_medians=p,
@@ -400,7 +401,7 @@ def bench_e2e(ctx):
 
 def bench_matmul(ctx):
     binary = ctx.binary("qkv-matmul-bench")
-    rounds = ctx.scale(5, 1)
+    rounds = ctx.scale(9, 1)
     sizes = [384, 1024, 2048]
     try:
         source = open(os.path.join(ROOT, "Sources", "qkv-matmul-bench", "main.swift")).read()
@@ -450,7 +451,9 @@ def bench_matmul(ctx):
             per_round = [next((x["gflops"] for x in rnd if x.get("op", "matmul") == op), None) for rnd in qkv_rounds[n]]
             used = [per_round[i] for i in idx if per_round[i] is not None]
             qkv_g = statistics.median(used)
+            pairs = [per_round[i] / numpy_vals[i] for i in idx if per_round[i] is not None]
             rows.append(dict(size=n, op=op, qkv_gflops=qkv_g, numpy_gflops=numpy_g, ratio=qkv_g / numpy_g,
+                             paired_ratio=statistics.median(pairs), round_ratios=pairs,
                              **basis(idx, quiet, len(numpy_vals)),
                              qkv_round_gflops=per_round, numpy_round_gflops=numpy_vals,
                              qkv_round_other=qkv_other[n], numpy_round_other=np_other[n]))
@@ -580,6 +583,7 @@ def bench_decode(ctx):
                 qkv_mb_per_s=pick(qkv_rounds), qkv_round_mb_per_s=qkv_rounds,
                 qkv_one_thread_mb_per_s=pick(one_rounds), qkv_one_thread_round_mb_per_s=one_rounds,
                 python_zlib_mb_per_s=pick(py_rounds), python_zlib_round_mb_per_s=py_rounds,
+                paired_ratio=pick([a / b for a, b in zip(qkv_rounds, py_rounds)]) if py_rounds else None,
                 python_full_mb_per_s=pick(full_rounds),
                 python_full_round_mb_per_s=full_rounds,
                 qkv_last_round=lines)
