@@ -57,6 +57,25 @@ static void layer_norm_row_generic(const float *x, const float *residual, ptrdif
     }
 }
 
+static void silu_generic(float *x, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) x[i] = x[i] / (1 + expf(-x[i]));
+}
+
+static void gelu_tanh_generic(float *x, ptrdiff_t count) {
+    const float k = 0.7978845608028654f, c = 0.044715f;  // √(2/π), as transformers' NewGELUActivation
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1 + tanhf(k * (v + c * (v * v * v))));
+    }
+}
+
+static void rms_norm_row_generic(const float *x, ptrdiff_t count, const float *weight, float eps, float *out) {
+    double sq = 0;
+    for (ptrdiff_t i = 0; i < count; i++) sq += (double)x[i] * (double)x[i];
+    float rinv = 1 / sqrtf((float)(sq / (double)count) + eps);
+    for (ptrdiff_t i = 0; i < count; i++) out[i] = weight ? weight[i] * (x[i] * rinv) : x[i] * rinv;
+}
+
 // MARK: - AVX2 + FMA
 
 #if defined(__x86_64__)
@@ -242,6 +261,62 @@ AVX2 static void layer_norm_row_avx2(const float *x, const float *residual, ptrd
             _mm256_storeu_ps(out + i, v);
     }
 }
+
+/// v · sigmoid(z) = v / (1 + e^(−z)) per lane: exact limits at both ends (−0 or 0 when e^(−z)
+/// overflows, v when it underflows), NaN kept. A few float32 ulps of the result.
+AVX2 static ALWAYS_INLINE __m256 times_sigmoid_avx2(__m256 v, __m256 z) {
+    __m256 e = exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), z));
+    return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1), e));
+}
+
+/// z for GELU-tanh: 0.5·v·(1 + tanh(u)) = v · sigmoid(2u), u = √(2/π)·(v + 0.044715·v³). The
+/// sigmoid form has no cancellation where 1 + tanh(u) → 0.
+AVX2 static ALWAYS_INLINE __m256 gelu_tanh_argument_avx2(__m256 v) {
+    __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
+    __m256 inner = _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), v3, v);
+    return _mm256_mul_ps(_mm256_set1_ps(2 * 0.7978845608028654f), inner);
+}
+
+AVX2 static void gated_avx2(float *x, ptrdiff_t count, bool gelu) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (ptrdiff_t i = 0; i < count; i += 8) {
+        const bool tail = count - i < 8;
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(tail ? count - i : 8)), lane);
+        __m256 v = tail ? _mm256_maskload_ps(x + i, mask) : _mm256_loadu_ps(x + i);
+        __m256 y = times_sigmoid_avx2(v, gelu ? gelu_tanh_argument_avx2(v) : v);
+        if (tail)
+            _mm256_maskstore_ps(x + i, mask, y);
+        else
+            _mm256_storeu_ps(x + i, y);
+    }
+}
+
+AVX2 static void rms_norm_row_avx2(const float *x, ptrdiff_t count, const float *weight, float eps, float *out) {
+    const ptrdiff_t full = count / 8 * 8;
+    const __m256i tail_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count - full)),
+                                                 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    // Mean of squares in float64 (masked-off lanes load as 0), as the portable code.
+    __m256d q0 = _mm256_setzero_pd(), q1 = _mm256_setzero_pd();
+    for (ptrdiff_t i = 0; i < count; i += 8) {
+        __m256 v = i == full ? _mm256_maskload_ps(x + i, tail_mask) : _mm256_loadu_ps(x + i);
+        __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+        q0 = _mm256_fmadd_pd(d0, d0, q0);
+        q1 = _mm256_fmadd_pd(d1, d1, q1);
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, _mm256_add_pd(q0, q1));
+    const double sq = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    const __m256 rinv = _mm256_set1_ps(1 / sqrtf((float)(sq / (double)count) + eps));
+    for (ptrdiff_t i = 0; i < count; i += 8) {
+        const bool tail = i == full;
+        __m256 v = _mm256_mul_ps(tail ? _mm256_maskload_ps(x + i, tail_mask) : _mm256_loadu_ps(x + i), rinv);
+        if (weight) v = _mm256_mul_ps(tail ? _mm256_maskload_ps(weight + i, tail_mask) : _mm256_loadu_ps(weight + i), v);
+        if (tail)
+            _mm256_maskstore_ps(out + i, tail_mask, v);
+        else
+            _mm256_storeu_ps(out + i, v);
+    }
+}
 #endif
 
 // MARK: - Dispatch
@@ -280,4 +355,40 @@ void qkv_layer_norm_row(qkv_isa isa, const float *x, const float *residual, ptrd
 #endif
     (void)isa;
     layer_norm_row_generic(x, residual, count, gamma, beta, eps, out);
+}
+
+void qkv_silu(qkv_isa isa, float *x, ptrdiff_t count) {
+    if (count <= 0) return;
+#if defined(__x86_64__)
+    if (isa == QKV_ISA_AVX2_FMA && qkv_best_isa() == QKV_ISA_AVX2_FMA) {
+        gated_avx2(x, count, false);
+        return;
+    }
+#endif
+    (void)isa;
+    silu_generic(x, count);
+}
+
+void qkv_gelu_tanh(qkv_isa isa, float *x, ptrdiff_t count) {
+    if (count <= 0) return;
+#if defined(__x86_64__)
+    if (isa == QKV_ISA_AVX2_FMA && qkv_best_isa() == QKV_ISA_AVX2_FMA) {
+        gated_avx2(x, count, true);
+        return;
+    }
+#endif
+    (void)isa;
+    gelu_tanh_generic(x, count);
+}
+
+void qkv_rms_norm_row(qkv_isa isa, const float *x, ptrdiff_t count, const float *weight, float eps, float *out) {
+    if (count <= 0) return;
+#if defined(__x86_64__)
+    if (isa == QKV_ISA_AVX2_FMA && qkv_best_isa() == QKV_ISA_AVX2_FMA) {
+        rms_norm_row_avx2(x, count, weight, eps, out);
+        return;
+    }
+#endif
+    (void)isa;
+    rms_norm_row_generic(x, count, weight, eps, out);
 }

@@ -1,13 +1,15 @@
-// The byte un-shuffle of QKV's shuffle+zlib encoding. SSE2 is part of every x86-64 CPU, so that
-// version needs no run-time dispatch; other CPUs run the portable loop (same bytes either way).
+// The byte un-shuffle of QKV's shuffle+zlib encoding. SSE2 is part of every x86-64 CPU and NEON of
+// every arm64 one, so neither needs run-time dispatch; other CPUs run the portable loop (same
+// bytes either way).
 
 #include "CKernels.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
 #endif
 
 static void unshuffle_generic(const uint8_t *shuffled, ptrdiff_t n, ptrdiff_t s, ptrdiff_t first,
@@ -46,6 +48,20 @@ void qkv_unshuffle(const uint8_t *shuffled, ptrdiff_t n, ptrdiff_t s, ptrdiff_t 
             __m128i *out = (__m128i *)(raw + 2 * i);
             _mm_storeu_si128(out + 0, _mm_unpacklo_epi8(b0, b1));
             _mm_storeu_si128(out + 1, _mm_unpackhi_epi8(b0, b1));
+        }
+    }
+#elif defined(__ARM_NEON)
+    // vst4/vst2 store their registers interleaved: exactly the un-shuffle of 16 elements.
+    if (s == 4) {
+        for (; i + 16 <= last; i += 16) {
+            uint8x16x4_t planes = {{vld1q_u8(shuffled + i), vld1q_u8(shuffled + n + i), vld1q_u8(shuffled + 2 * n + i),
+                                    vld1q_u8(shuffled + 3 * n + i)}};
+            vst4q_u8(raw + 4 * i, planes);
+        }
+    } else if (s == 2) {
+        for (; i + 16 <= last; i += 16) {
+            uint8x16x2_t planes = {{vld1q_u8(shuffled + i), vld1q_u8(shuffled + n + i)}};
+            vst2q_u8(raw + 2 * i, planes);
         }
     }
 #endif

@@ -23,7 +23,7 @@ import Testing
 
     /// Decodes `stream` to `count` bytes; the CRC-32 it computed and the decoded bytes.
     static func decode(
-        _ stream: [UInt8], count: Int, elementSize: Int = 4, isShuffled: Bool
+        _ stream: [UInt8], count: Int, elementSize: Int = 4, isShuffled: Bool, threads: Int = 2
     ) throws(QKVError) -> (crc: UInt32?, bytes: [UInt8]) {
         let source = UnsafeMutableRawBufferPointer.allocate(byteCount: stream.count, alignment: 1)
         let elements = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
@@ -36,17 +36,23 @@ import Testing
         source.copyBytes(from: stream)
         let payload = CompressedPayload(
             stream: UnsafeRawBufferPointer(source), elementSize: elementSize, isShuffled: isShuffled, what: what)
-        let crc = try payload.decode(into: elements, planes: planes, computeCRC: true)
+        let crc = try payload.decode(into: elements, planes: planes, computeCRC: true, threads: threads)
         return (crc, Array(elements))
     }
 
+    /// The error decoding raises, or nil; one thread and two must agree.
     static func decodeError(_ stream: [UInt8], count: Int, isShuffled: Bool = true) -> QKVError? {
-        do {
-            _ = try decode(stream, count: count, isShuffled: isShuffled)
-            return nil
-        } catch {
-            return error
+        func attempt(threads: Int) -> QKVError? {
+            do {
+                _ = try decode(stream, count: count, isShuffled: isShuffled, threads: threads)
+                return nil
+            } catch {
+                return error
+            }
         }
+        let single = attempt(threads: 1)
+        #expect(attempt(threads: 2) == single, "one thread and two threads disagree")
+        return single
     }
 
     // MARK: Un-shuffle kernel
@@ -75,22 +81,29 @@ import Testing
 
     // MARK: Round trips
 
-    @Test(arguments: [4 << 10, 3 << 20 + 20])  // below and above the two-thread threshold
-    func shuffledPayloadsDecode(count: Int) throws {
+    // Sizes below and above the two-thread threshold, and not a whole number of blocks.
+    @Test(arguments: [4 << 10, 3 << 20 + 20], [1, 2])
+    func shuffledPayloadsDecode(count: Int, threads: Int) throws {
         for s in [2, 4] {
             let raw = Self.weightLikeBytes(count: count, seed: UInt64(count + s))
-            let (crc, bytes) = try Self.decode(Self.zlib(Self.shuffled(raw, elementSize: s)), count: count, elementSize: s, isShuffled: true)
+            let stream = Self.zlib(Self.shuffled(raw, elementSize: s))
+            let (crc, bytes) = try Self.decode(stream, count: count, elementSize: s, isShuffled: true, threads: threads)
             #expect(bytes == raw)
             #expect(crc == CRC32.checksum(raw))
         }
     }
 
-    @Test(arguments: [4 << 10, 3 << 20 + 20])
-    func plainPayloadsDecode(count: Int) throws {
+    @Test(arguments: [4 << 10, 3 << 20 + 20], [1, 2])
+    func plainPayloadsDecode(count: Int, threads: Int) throws {
         let raw = Self.weightLikeBytes(count: count, seed: 11)
-        let (crc, bytes) = try Self.decode(Self.zlib(raw), count: count, isShuffled: false)
+        let (crc, bytes) = try Self.decode(Self.zlib(raw), count: count, isShuffled: false, threads: threads)
         #expect(bytes == raw)
         #expect(crc == CRC32.checksum(raw))
+    }
+
+    @Test func emptyPayloadDecodes() throws {
+        let (crc, bytes) = try Self.decode(Self.zlib([]), count: 0, isShuffled: true)
+        #expect(bytes.isEmpty && crc == 0)
     }
 
     @Test func largeTensorsThroughACheckpoint() throws {
@@ -130,6 +143,20 @@ import Testing
         #expect(Self.decodeError(Array(Self.stream.prefix(Self.stream.count / 2)), count: Self.count) == .inflateTruncated(what: Self.what))
     }
 
+    /// The deflate data is complete but the Adler-32 after it is cut short or missing.
+    @Test(arguments: [1, 2, 3, 4])
+    func largeStreamTrailerCut(bytes: Int) {
+        #expect(Self.decodeError(Array(Self.stream.dropLast(bytes)), count: Self.count) == .inflateTruncated(what: Self.what))
+    }
+
+    /// A changed byte inside a stored block inflates fine; only the Adler-32 notices.
+    @Test func largeStreamContentChanged() {
+        var stored = Self.raw.withUnsafeBytes { deflateBytes($0, container: .zlib, level: 0) }
+        stored[stored.count / 2] ^= 0x01
+        #expect(Self.decodeError(stored, count: Self.count, isShuffled: false)
+            == .inflateFailed(what: Self.what, reason: "incorrect data check"))
+    }
+
     @Test func largeStreamAdlerMismatch() {
         var stream = Self.stream
         stream[stream.count - 2] ^= 0x40
@@ -161,6 +188,17 @@ import Testing
     static func header(cmf: UInt8, flags: UInt8) -> [UInt8] {
         let base = UInt16(cmf) << 8 | UInt16(flags & 0xE0)
         return [cmf, flags & 0xE0 | UInt8(31 - base % 31) % 31]
+    }
+
+    /// Any window size up to 32 KiB and any FLEVEL are valid headers (RFC 1950).
+    @Test func headerVariantsAccepted() throws {
+        let body = Array(Self.zlib([1, 2, 3, 4]).dropFirst(2))
+        for cinfo in UInt8(0)...7 {
+            for level in UInt8(0)...3 {
+                let (_, bytes) = try Self.decode(Self.header(cmf: cinfo << 4 | 8, flags: level << 6) + body, count: 4, isShuffled: false)
+                #expect(bytes == [1, 2, 3, 4], "CINFO \(cinfo) FLEVEL \(level)")
+            }
+        }
     }
 
     @Test func headerRules() {

@@ -444,8 +444,9 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
 
     /// Tolerance: 1e-6 relative to |x|·rstd·|weight| (x·rsqrt and ·weight are two float32 roundings
     /// after a float64 mean of squares).
-    @Test(arguments: [(1, 1), (3, 7), (4, 33), (2, 129), (3, 4096)])
-    func rmsNormMatchesFloat64(rows: Int, cols: Int) {
+    @Test(arguments: [(1, 1), (3, 7), (4, 33), (2, 129), (3, 4096)], [false, true])
+    func rmsNormMatchesFloat64(shape: (Int, Int), portable: Bool) {
+        let (rows, cols) = shape
         let x = randomFloats(rows * cols, seed: 31, in: -2...2)
         let weight = randomFloats(cols, seed: 32, in: -1.5...1.5)
         let eps: Float = 1e-6
@@ -453,7 +454,7 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         out.withUnsafeMutableBufferPointer { p in
             weight.withUnsafeBufferPointer { wp in
                 Kernels.rmsNorm(p.baseAddress!, rows: rows, cols: cols, weight: wp.baseAddress, eps: eps,
-                                into: p.baseAddress!)
+                                into: p.baseAddress!, portable: portable)
             }
         }
         for r in 0..<rows {
@@ -507,14 +508,30 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
         #expect(split.map(\.bitPattern) == whole.map(\.bitPattern))
     }
 
-    @Test func geluTanhMatchesFloat64() {
-        Self.check({ Kernels.geluTanh($0, count: $1) }) { x in
+    @Test(arguments: [false, true])
+    func geluTanhMatchesFloat64(portable: Bool) {
+        Self.check({ Kernels.geluTanh($0, count: $1, portable: portable) }) { x in
             0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
         }
     }
 
-    @Test func siluMatchesFloat64() {
-        Self.check({ Kernels.silu($0, count: $1) }) { $0 / (1 + Foundation.exp(-$0)) }
+    @Test(arguments: [false, true])
+    func siluMatchesFloat64(portable: Bool) {
+        Self.check({ Kernels.silu($0, count: $1, portable: portable) }) { $0 / (1 + Foundation.exp(-$0)) }
+    }
+
+    /// Limits and NaN: −0 where e^(−z) overflows, x itself where it underflows.
+    @Test(arguments: [false, true])
+    func gatedActivationsAtTheLimits(portable: Bool) {
+        for kernel in [Kernels.silu(_:count:portable:), Kernels.geluTanh(_:count:portable:)] {
+            // (−inf gives NaN, as in PyTorch: −inf · 0.)
+            var x: [Float] = [-1e30, 1e30, .infinity, .nan, -200, 200, 0, -0.0]
+            x.withUnsafeMutableBufferPointer { kernel($0.baseAddress!, $0.count, portable) }
+            #expect(x[0] == 0 && x[0].sign == .minus)
+            #expect(x[1] == 1e30 && x[2] == .infinity && x[3].isNaN)
+            #expect(x[4] == 0 && x[4].sign == .minus && x[5] == 200)
+            #expect(x[6] == 0 && x[7] == 0)
+        }
     }
 }
 

@@ -6,6 +6,20 @@ import Testing
 /// `output_attentions` and parameter counts transformers itself wrote (scripts/make_hf_references.py).
 /// Tolerance: 1e-5 absolute on every probability (measured: under 1e-6).
 @Suite struct RealArchitectureTests {
+    /// `qkv bench`'s GFLOP/s counts the work done, by hand from the configs: the last layer stops
+    /// after its attention, so it contributes only its Q, K, V projections.
+    @Test func forwardFLOPsCountTheWorkDone() throws {
+        let t = 5
+        // tiny-bert: d 32, intermediate 37, 2 layers, 4 heads of 8, bidirectional.
+        let bert = try CheckpointLoader.open(path: fixturePath("hf/tiny-bert"))
+        let bertMatrices = (4 * 32 * 32 + 2 * 32 * 37) + 3 * 32 * 32
+        #expect(Benchmark.forwardFLOPs(bert, tokens: t) == Double(2 * t * bertMatrices + 2 * 2 * t * t * 32 * 2))
+        // tiny-gpt2: d 32, inner 64, 2 layers, causal (key counts 1 + 2 + … + T).
+        let gpt2 = try CheckpointLoader.open(path: fixturePath("hf/tiny-gpt2"))
+        let gptMatrices = (3 * 32 * 32 + 32 * 32 + 2 * 32 * 64) + 3 * 32 * 32
+        #expect(Benchmark.forwardFLOPs(gpt2, tokens: t) == Double(2 * t * gptMatrices + 2 * 2 * (t * (t + 1) / 2) * 32 * 2))
+    }
+
     static let models = [
         "tiny-bert", "tiny-bert-prefixed", "tiny-gpt2", "tiny-gpt2-model", "tiny-gpt2-inverse-scale", "tiny-llama", "tiny-llama-sharded", "tiny-llama-model",
     ]

@@ -92,6 +92,19 @@ void qkv_softmax_row(qkv_isa isa, float *row, ptrdiff_t count, float scale);
 void qkv_layer_norm_row(qkv_isa isa, const float *x, const float *_Nullable residual, ptrdiff_t count,
                         const float *_Nullable gamma, const float *_Nullable beta, float eps, float *out);
 
+/// x[count] = x · sigmoid(x) in place (SiLU). AVX2: x / (1 + e^(−x)) with the softmax's
+/// polynomial exp (≤ 1 ulp), a few ulps in all; portable: libm expf.
+void qkv_silu(qkv_isa isa, float *x, ptrdiff_t count);
+
+/// x[count] = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) in place (GELU, tanh form). AVX2 as the
+/// equal x · sigmoid(2·√(2/π)·(x + 0.044715·x³)); portable: libm tanhf in transformers' order.
+void qkv_gelu_tanh(qkv_isa isa, float *x, ptrdiff_t count);
+
+/// out[count] = x / √(mean(x²) + eps) · weight (or without weight), LLaMA RMSNorm: the mean of
+/// squares in float64, rounded to float32 before eps. out may equal x.
+void qkv_rms_norm_row(qkv_isa isa, const float *x, ptrdiff_t count, const float *_Nullable weight, float eps,
+                      float *out);
+
 /// raw[i·s + j] = shuffled[j·n + i] for first ≤ i < last and 0 ≤ j < s: elements [first, last) of
 /// n elements of s bytes, un-shuffled from their s byte planes (QKV's shuffle+zlib encoding).
 void qkv_unshuffle(const unsigned char *shuffled, ptrdiff_t n, ptrdiff_t s, ptrdiff_t first, ptrdiff_t last,

@@ -20,11 +20,6 @@ public struct CRC32 {
         value = UInt32(truncatingIfNeeded: crc)
     }
 
-    /// Extends the checksum by that of `length` bytes that followed, given only their CRC-32.
-    public mutating func append(_ crc: UInt32, length: Int) {
-        value = UInt32(truncatingIfNeeded: crc32_combine(UInt(value), UInt(crc), off_t(length)))
-    }
-
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = CRC32()
         crc.update(bytes)

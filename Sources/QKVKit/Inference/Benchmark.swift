@@ -74,13 +74,20 @@ public enum Benchmark {
             flopsPerForward: forwardFLOPs(checkpoint, tokens: tokens.count), peakResidentBytes: peakResidentBytes())
     }
 
-    /// 2·T per weight of every matrix in the layers (the projections and MLP), plus the two
-    /// attention products, 2·T·keys·head_dim per head each (keys = T, or p + 1 when causal).
+    /// 2·T per weight of every matrix the pass multiplies by, plus the two attention products,
+    /// 2·T·keys·head_dim per head each (keys = T, or p + 1 when causal). BERT, GPT-2 and LLaMA stop
+    /// after the last layer's attention (nothing after it can change an attention matrix), so that
+    /// layer counts only its Q, K and V projections.
     public static func forwardFLOPs(_ checkpoint: any Checkpoint, tokens t: Int) -> Double {
         let c = checkpoint.config
+        let names = TensorNameMap.forArchitecture(c.architecture)
+        let stopsAfterLastAttention = c.architecture != .attention
+        let attentionInputs: Set<Substring> = ["wq", "wk", "wv", "wqkv"]
         let matrixWeights = checkpoint.tensors.filter { info in
-            guard info.isParameter, info.shape.count == 2, case .layer = tensorGroup(info.name) else { return false }
-            return true
+            guard info.isParameter, info.shape.count == 2, case .layer(let layer) = tensorGroup(info.name) else { return false }
+            guard stopsAfterLastAttention && layer == c.layerCount - 1 else { return true }
+            let canonical = names.canonicalName(info.name) ?? info.name
+            return canonical.split(separator: ".").last.map(attentionInputs.contains) ?? false
         }.reduce(0) { $0 + $1.elementCount }
         let keyCount = c.isCausal ? Double(t * (t + 1) / 2) : Double(t * t)
         return 2 * Double(t) * Double(matrixWeights) + 2 * 2 * keyCount * Double(c.headDim * c.headCount * c.layerCount)

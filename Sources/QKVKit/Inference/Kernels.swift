@@ -102,17 +102,26 @@ extension Kernels {
 
     /// `geluErf`, optionally pinned to the portable C kernel (for tests).
     static func geluErf(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool) {
+        elementwise(x, count: count, portable: portable, qkv_gelu_erf)
+    }
+
+    /// Runs an in-place C kernel over x[count], split across cores when large (split points are
+    /// multiples of 8, so no element's value depends on the split).
+    private static func elementwise(
+        _ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool,
+        _ kernel: @convention(c) (qkv_isa, UnsafeMutablePointer<Float>, Int) -> Void
+    ) {
         precondition(count >= 0, "negative count")
         let isa = portable ? QKV_ISA_GENERIC : qkv_best_isa()
         let chunks = min(defaultThreadCount, max(1, count / elementwiseParallelCount))
         if chunks == 1 {
-            qkv_gelu_erf(isa, x, count)
+            kernel(isa, x, count)
             return
         }
         let base = SendablePointer(x)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let start = count * c / chunks / 8 * 8, end = c == chunks - 1 ? count : count * (c + 1) / chunks / 8 * 8
-            qkv_gelu_erf(isa, base.pointer + start, end - start)
+            kernel(isa, base.pointer + start, end - start)
         }
     }
 
@@ -121,27 +130,25 @@ extension Kernels {
 
     /// x[count] = 0.5 x (1 + tanh(√(2/π)(x + 0.044715 x³))), GPT-2 "gelu_new"
     ///
-    /// Evaluated in float32 in the same operation order as transformers' NewGELUActivation, with
-    /// the C library `tanhf` (≤ 1 ulp).
+    /// With AVX2+FMA as the equal x · sigmoid(2√(2/π)(x + 0.044715 x³)), which has no cancellation
+    /// for x ≪ 0; elsewhere in transformers' NewGELUActivation order with the C library `tanhf`.
     public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        precondition(count >= 0, "negative count")
-        let k = Float(0.7978845608028654)  // √(2/π)
-        let c = Float(0.044715)
-        for i in 0..<count {
-            let v = x[i]
-            x[i] = 0.5 * v * (1 + tanh(k * (v + c * (v * v * v))))
-        }
+        geluTanh(x, count: count, portable: false)
+    }
+
+    static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool) {
+        elementwise(x, count: count, portable: portable, qkv_gelu_tanh)
     }
 
     /// x[count] = x · sigmoid(x) = x / (1 + e^(−x)), SiLU (LLaMA MLP)
     ///
     /// For x → −∞, e^(−x) overflows to +inf and the result is −0, the correct limit.
     public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        precondition(count >= 0, "negative count")
-        for i in 0..<count {
-            let v = x[i]
-            x[i] = v / (1 + exp(-v))
-        }
+        silu(x, count: count, portable: false)
+    }
+
+    static func silu(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool) {
+        elementwise(x, count: count, portable: portable, qkv_silu)
     }
 }
 
@@ -238,21 +245,15 @@ extension Kernels {
     public static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int,
                                weight: UnsafePointer<Float>?, eps: Float,
                                into out: UnsafeMutablePointer<Float>) {
+        rmsNorm(x, rows: rows, cols: cols, weight: weight, eps: eps, into: out, portable: false)
+    }
+
+    static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int, weight: UnsafePointer<Float>?, eps: Float,
+                        into out: UnsafeMutablePointer<Float>, portable: Bool) {
         precondition(rows >= 0 && cols >= 0, "negative size")
-        guard cols > 0 else { return }
+        let isa = portable ? QKV_ISA_GENERIC : qkv_best_isa()
         for r in 0..<rows {
-            let src = x + r * cols, dst = out + r * cols
-            var sq = 0.0
-            for i in 0..<cols {
-                let v = Double(src[i])
-                sq += v * v
-            }
-            let meanSquare = Float(sq / Double(cols))
-            let rinv = 1 / (meanSquare + eps).squareRoot()
-            for i in 0..<cols {
-                let v = src[i] * rinv
-                dst[i] = weight.map { $0[i] * v } ?? v
-            }
+            qkv_rms_norm_row(isa, x + r * cols, cols, weight, eps, out + r * cols)
         }
     }
 }
@@ -295,22 +296,26 @@ extension Kernels {
         precondition(headDim > 0 && headDim % 2 == 0 && invFreq.count == headDim / 2, "bad headDim")
         let half = headDim / 2
         let stride = heads * headDim
-        var cosines = [Float](repeating: 0, count: half)
-        var sines = [Float](repeating: 0, count: half)
-        for t in 0..<rows {
-            let position = Float(startPosition + t)
-            for i in 0..<half {
-                let angle = invFreq[i] * position
-                cosines[i] = cos(angle)
-                sines[i] = sin(angle)
-            }
-            for h in 0..<heads {
-                let v = q + t * stride + h * headDim
+        // cos and sin of one position's angles, shared by all its heads.
+        let table = UnsafeMutablePointer<Float>.allocate(capacity: headDim)
+        defer { table.deallocate() }
+        let cosines = table, sines = table + half
+        invFreq.withUnsafeBufferPointer { invFreq in
+            for t in 0..<rows {
+                let position = Float(startPosition + t)
                 for i in 0..<half {
-                    let a = v[i], b = v[i + half]
-                    let c = cosines[i], s = sines[i]
-                    v[i] = a * c + (-b) * s
-                    v[i + half] = b * c + a * s
+                    let angle = invFreq[i] * position
+                    cosines[i] = cos(angle)
+                    sines[i] = sin(angle)
+                }
+                for h in 0..<heads {
+                    let v = q + t * stride + h * headDim
+                    for i in 0..<half {
+                        let a = v[i], b = v[i + half]
+                        let c = cosines[i], s = sines[i]
+                        v[i] = a * c + (-b) * s
+                        v[i + half] = b * c + a * s
+                    }
                 }
             }
         }

@@ -1,4 +1,5 @@
 import CKernels
+import CZlib
 import Foundation
 
 /// Decodes one zlib or shuffle+zlib tensor payload.
@@ -26,9 +27,13 @@ struct CompressedPayload {
 
     /// Fills `elements` with the decoded bytes, inflating through `planes` (at least as large) when
     /// shuffled; returns the CRC-32 of the decoded bytes when `computeCRC`, else nil.
+    /// `threads` above 1 lets a large payload use a second core.
     func decode(
-        into elements: UnsafeMutableRawBufferPointer, planes: UnsafeMutableRawBufferPointer?, computeCRC: Bool
+        into elements: UnsafeMutableRawBufferPointer, planes: UnsafeMutableRawBufferPointer?, computeCRC: Bool,
+        threads: Int = Kernels.defaultThreadCount
     ) throws(QKVError) -> UInt32? {
+        precondition(elementSize > 0 && elements.count % elementSize == 0, "whole elements only")
+        precondition(!isShuffled || (planes?.count ?? -1) >= elements.count, "shuffled data needs planes")
         try ZlibStreamHeader.check(stream, what: what)
         let deflateData = UnsafeRawBufferPointer(rebasing: stream[ZlibStreamHeader.byteCount...])
         let inflater = try Inflater(windowBits: -15, what: what, nextInput: pieces(of: deflateData))
@@ -38,7 +43,7 @@ struct CompressedPayload {
             isShuffled: isShuffled, computeCRC: computeCRC)
 
         let written: Int
-        if elements.count >= Self.parallelThreshold && Kernels.defaultThreadCount > 1 {
+        if elements.count >= Self.parallelThreshold && threads > 1 {
             written = try inflateAlongside(work, inflater: inflater, into: inflated)
         } else {
             written = try inflater.read(into: inflated)
@@ -61,8 +66,10 @@ struct CompressedPayload {
     ) throws(QKVError) -> Int {
         var failure: QKVError?
         var written = 0
-        parallelFor(2) { side in
-            if side == 0 {
+        parallelFor(2) { _ in
+            // Roles go by arrival, not by index: whoever comes first inflates, so the follower
+            // never waits on a side that has not started, however the two closures are scheduled.
+            if work.arriveFirst() {
                 do throws(QKVError) {
                     while written < target.count && !inflater.isFinished {
                         let end = min(written + Self.chunkBytes, target.count)
@@ -123,6 +130,7 @@ private final class BlockWork: @unchecked Sendable {
 
     // Shared between the threads, under `condition`.
     private let condition = NSCondition()
+    private var arrivals = 0
     private var inflatedBytes = 0
     private var ended = false
     private var nextBlock = 0
@@ -185,13 +193,18 @@ private final class BlockWork: @unchecked Sendable {
 
     /// The CRC-32 of all decoded bytes, once every block is done.
     func crc() -> UInt32 {
-        var joined = CRC32()
-        for (block, crc) in blockCRCs.enumerated() {
-            let first = block * Self.blockElements
-            let bytes = (min(first + Self.blockElements, elementCount) - first) * elementSize
-            joined.append(crc, length: bytes)
-        }
-        return joined.value
+        guard blockCount > 0 else { return 0 }  // the CRC-32 of no bytes
+        let blockBytes = Self.blockElements * elementSize
+        let lastBytes = elementCount * elementSize - (blockCount - 1) * blockBytes
+        return UInt32(truncatingIfNeeded: qkv_crc32_join(blockCRCs.baseAddress!, blockCount, blockBytes, lastBytes))
+    }
+
+    /// True for the first caller only.
+    func arriveFirst() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrivals += 1
+        return arrivals == 1
     }
 
     func publish(inflatedBytes count: Int) {
