@@ -281,6 +281,7 @@ def bench_forward(ctx):
     ids = {t: ",".join(str(i) for i in range(FIRST_ID, FIRST_ID + t)) for t in sizes}
     qkv_runs, torch_runs = {t: [] for t in sizes}, {t: [] for t in sizes}
     qkv_other, torch_other = {t: [] for t in sizes}, {t: [] for t in sizes}
+    equal_runs, equal_other = {t: [] for t in sizes}, {t: [] for t in sizes}
     log("forward: loading PyTorch")
     torch = TorchServer(model, iterations, warmup)
     try:
@@ -289,7 +290,7 @@ def bench_forward(ctx):
         for r in range(rounds):
             log(f"forward round {r + 1}/{rounds}")
             for t in sizes:
-                sides = ["qkv", "torch"] if r % 2 == 0 else ["torch", "qkv"]
+                sides = ["qkv", "torch", "equal"] if r % 2 == 0 else ["equal", "torch", "qkv"]
                 for side in sides:
                     # A pause first, so PyTorch's worker threads, which spin a while after a forward pass,
                     # are asleep before qkv starts (while qkv runs they would count as other work).
@@ -300,10 +301,14 @@ def bench_forward(ctx):
                              "--warmup", str(warmup), "--format", "json"])[-1])
                         qkv_runs[t].append(out)
                         qkv_other[t].append(share)
-                    else:
+                    elif side == "torch":
                         out, share = watched(lambda: torch.ask(t), pids=[torch.proc.pid])
                         torch_runs[t].append(out)
                         torch_other[t].append(share)
+                    else:  # PyTorch doing only what qkv does: stop after the last layer's attention
+                        out, share = watched(lambda: torch.ask(f"equal {t}"), pids=[torch.proc.pid])
+                        equal_runs[t].append(out if "forward_ms" in out else None)
+                        equal_other[t].append(share)
         attention = torch.ask("attention 8")
     finally:
         torch.close()
@@ -321,12 +326,17 @@ def bench_forward(ctx):
     for t in sizes:
         q = [run["forward_ms"]["median"] for run in qkv_runs[t]]
         p = [run["forward_ms"]["median"] for run in torch_runs[t]]
-        idx, quiet = quiet_rounds(qkv_other[t], torch_other[t])
+        e = [run["forward_ms"]["median"] if run else None for run in equal_runs[t]]
+        have_equal = all(x is not None for x in e)
+        idx, quiet = quiet_rounds(qkv_other[t], torch_other[t], *([equal_other[t]] if have_equal else []))
         qm, pm = statistics.median(q[i] for i in idx), statistics.median(p[i] for i in idx)
+        equal = dict(equal_median_ms=statistics.median(e[i] for i in idx),
+                     equal_paired_ratio=statistics.median(q[i] / e[i] for i in idx),
+                     equal_round_medians=e, equal_round_other=equal_other[t]) if have_equal else {}
         q_min = min(run["forward_ms"]["min"] for run in qkv_runs[t])
         p_min = min(run["forward_ms"]["min"] for run in torch_runs[t])
         rows.append(dict(tokens=t, qkv_median_ms=qm, torch_median_ms=pm, ratio=qm / pm, **basis(idx, quiet, len(q)),
-                         paired_ratio=statistics.median(q[i] / p[i] for i in idx),
+                         paired_ratio=statistics.median(q[i] / p[i] for i in idx), **equal,
                          ratio_all_rounds=statistics.median(q) / statistics.median(p),
                          round_ratios=[a / b for a, b in zip(q, p)],
                          qkv_round_medians=q, torch_round_medians=p,

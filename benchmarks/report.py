@@ -96,8 +96,10 @@ def targets(results):
 
     if ok(s, "forward"):
         for r in s["forward"]["rows"]:
-            rows.append((f"forward, {r['tokens']} tokens: qkv / PyTorch eager", ratio(paired(r)), "≤ 1.0× (aim 0.5×)",
-                         met(paired(r) <= 1.0), basis(r)))
+            worst = max(paired(r), r.get("equal_paired_ratio") or 0)
+            shown = ratio(paired(r)) + (f" (equal work: {ratio(r['equal_paired_ratio'])})" if r.get("equal_paired_ratio") else "")
+            rows.append((f"forward, {r['tokens']} tokens: qkv / PyTorch eager", shown, "≤ 1.0× (aim 0.5×)",
+                         met(worst <= 1.0), basis(r)))
     else:
         missing("forward", "forward: qkv / PyTorch eager", "≤ 1.0×")
     if ok(s, "e2e"):
@@ -200,14 +202,25 @@ def render(results):
           "one PyTorch measurement (the model stays loaded in one process). PyTorch: `torch.set_num_threads(2)`, "
           "`attn_implementation=\"eager\"`, `output_attentions=True`, `torch.inference_mode()`. qkv uses all cores "
           f"({m.get('logical_cpus')} here). \"min\" is the fastest single pass of all rounds.\n")
-        w(table(["tokens", "qkv median", "PyTorch median", "paired ratio qkv/PyTorch", "target ≤ 1.0×", "basis",
+        w("qkv's forward is the job of `qkv run`: it stops after the last layer's attention, since the last "
+          "layer's output projection, LayerNorms and MLP (and the pooler) cannot change any attention matrix. "
+          "That is 12.5% of MiniLM's matrix work that a full PyTorch forward also does, so PyTorch is measured "
+          "twice in every round: the full model, and an *equal-work* copy with those modules replaced by "
+          "pass-throughs (its attentions are checked to be bit-identical to the full model's). The target "
+          "holds only if it holds against both.\n")
+        w(table(["tokens", "qkv median", "PyTorch median", "paired ratio qkv/PyTorch", "PyTorch equal-work median",
+                 "paired ratio qkv/equal-work", "target ≤ 1.0×", "basis",
                  "ratio of medians", "ratio of medians, all rounds", "qkv min", "PyTorch min", "qkv GFLOP/s",
                  "qkv load", "qkv peak RSS"],
                 [(r["tokens"], ms(r["qkv_median_ms"]), ms(r["torch_median_ms"]), ratio(paired(r)),
-                  met(paired(r) <= 1.0), basis(r), ratio(r["ratio"]), ratio(r.get("ratio_all_rounds", r["ratio"])),
+                  ms(r["equal_median_ms"]) if r.get("equal_median_ms") else "–",
+                  ratio(r["equal_paired_ratio"]) if r.get("equal_paired_ratio") else "–",
+                  met(max(paired(r), r.get("equal_paired_ratio") or 0) <= 1.0), basis(r), ratio(r["ratio"]),
+                  ratio(r.get("ratio_all_rounds", r["ratio"])),
                   ms(r["qkv_min_ms"]), ms(r["torch_min_ms"]), f"{r['qkv_gflops']:.1f}",
                   ms(r["qkv_load_ms"]), mib(r["qkv_peak_rss_bytes"])) for r in f["rows"]]))
-        w("Every round, median ms qkv / PyTorch (other work's CPU share during each), ✓ = quiet round used:\n")
+        w("Every round, median ms qkv / PyTorch / PyTorch equal-work (other work's CPU share during each), "
+          "✓ = quiet round used:\n")
         for r in f["rows"]:
             used = set(r.get("rounds_used", []))
             cells = []
@@ -215,7 +228,12 @@ def render(results):
                 oa = r.get("qkv_round_other", [None] * len(r["qkv_round_medians"]))[k]
                 ob = r.get("torch_round_other", [None] * len(r["qkv_round_medians"]))[k]
                 mark = " ✓" if r.get("quiet") and k in used else ""
-                cells.append(f"{a:.1f} / {b:.1f} ({pct(oa)}, {pct(ob)}){mark}")
+                e = (r.get("equal_round_medians") or [None] * (k + 1))[k]
+                oe = (r.get("equal_round_other") or [None] * (k + 1))[k]
+                if e is None:
+                    cells.append(f"{a:.1f} / {b:.1f} ({pct(oa)}, {pct(ob)}){mark}")
+                else:
+                    cells.append(f"{a:.1f} / {b:.1f} / {e:.1f} ({pct(oa)}, {pct(ob)}, {pct(oe)}){mark}")
             w(f"- T={r['tokens']}: " + "; ".join(cells))
         w("")
         c = f.get("correctness")

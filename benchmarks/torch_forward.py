@@ -9,10 +9,16 @@ Prints one JSON object: {"torch": version, "threads": n, "results": [{"tokens": 
 Token ids are FIRST_ID .. FIRST_ID+T-1, fed as they are (no [CLS]/[SEP] added), exactly like
 `qkv bench --tokens`. Each forward is timed alone with time.perf_counter under inference_mode.
 With --serve it keeps the model loaded and answers lines read from stdin: "T" -> one timing result,
-"attention T" -> {"tokens", "layers"}; one JSON line each.
+"equal T" -> the same for the equal-work model, "attention T" -> {"tokens", "layers"}; one JSON line each.
+
+The equal-work model does what `qkv run` and `qkv bench` do: it stops after the last layer's attention.
+It is a copy of the model whose last layer's attention output projection + LayerNorm, intermediate
+and output blocks are pass-throughs and whose pooler is gone; none of those can change an attention
+matrix, and the copy's attentions are checked to be bit-identical to the full model's.
 """
 
 import argparse
+import copy
 import json
 import resource
 import statistics
@@ -41,7 +47,30 @@ def main():
     model = AutoModel.from_pretrained(args.model, attn_implementation="eager")
     model.eval()
 
-    def measure(t):
+    class PassThrough(torch.nn.Module):
+        def forward(self, hidden_states, input_tensor=None):
+            return hidden_states
+
+    def equal_work_copy():
+        """The model without what follows the last layer's attention (BERT family only), or None."""
+        encoder = getattr(model, "encoder", None)
+        if encoder is None or not hasattr(encoder, "layer"):
+            return None
+        trimmed = copy.deepcopy(model)
+        last = trimmed.encoder.layer[-1]
+        last.attention.output, last.intermediate, last.output = PassThrough(), PassThrough(), PassThrough()
+        trimmed.pooler = None
+        ids = torch.arange(args.first_id, args.first_id + 16, dtype=torch.long).unsqueeze(0)
+        with torch.inference_mode():
+            full = model(input_ids=ids, output_attentions=True).attentions
+            cut = trimmed(input_ids=ids, output_attentions=True).attentions
+        if not all(torch.equal(a, b) for a, b in zip(full, cut)):
+            raise RuntimeError("the equal-work model changed the attention")
+        return trimmed
+
+    equal = equal_work_copy() if args.serve else None
+
+    def measure(t, model=model):
         ids = torch.arange(args.first_id, args.first_id + t, dtype=torch.long).unsqueeze(0)
         for _ in range(args.warmup):
             model(input_ids=ids, output_attentions=True)
@@ -69,6 +98,9 @@ def main():
                 words = line.split()
                 if words[:1] == ["attention"]:
                     print(json.dumps(attention_of(int(words[1]))), flush=True)
+                elif words[:1] == ["equal"]:
+                    print(json.dumps(measure(int(words[1]), equal) if equal is not None else dict(error="not BERT")),
+                          flush=True)
                 elif words:
                     print(json.dumps(measure(int(words[0]))), flush=True)
             return 0
