@@ -7,17 +7,7 @@ public struct CRC32 {
     public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        var left = bytes.count
-        var crc = UInt(value)
-        // zlib takes a 32-bit length; feed huge buffers in pieces.
-        while left > 0, let pointer = base {
-            let piece = min(left, 1 << 30)
-            crc = crc32(crc, pointer, UInt32(piece))
-            base = pointer + piece
-            left -= piece
-        }
-        value = UInt32(truncatingIfNeeded: crc)
+        value = accumulate(value, bytes, crc32)
     }
 
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
@@ -53,15 +43,24 @@ public struct Adler32 {
     public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        var left = bytes.count
-        var sum = UInt(value)
-        while left > 0, let pointer = base {
-            let piece = min(left, 1 << 30)
-            sum = adler32(sum, pointer, UInt32(piece))
-            base = pointer + piece
-            left -= piece
-        }
-        value = UInt32(truncatingIfNeeded: sum)
+        value = accumulate(value, bytes, adler32)
     }
+}
+
+/// Runs one of zlib's running checksums (`crc32`, `adler32`) from `value` over `bytes`. zlib takes
+/// a 32-bit length, so huge buffers go in pieces.
+private func accumulate(
+    _ value: UInt32, _ bytes: UnsafeRawBufferPointer,
+    _ step: (UInt, UnsafePointer<UInt8>?, UInt32) -> UInt
+) -> UInt32 {
+    var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    var left = bytes.count
+    var running = UInt(value)
+    while left > 0, let pointer = base {
+        let piece = min(left, 1 << 30)
+        running = step(running, pointer, UInt32(piece))
+        base = pointer + piece
+        left -= piece
+    }
+    return UInt32(truncatingIfNeeded: running)
 }

@@ -48,7 +48,7 @@ struct CompressedPayload {
         } else {
             written = try inflater.read(into: inflated)
             work.checkInflated(upTo: written)
-            while let block = work.claimBlock(inflatedBytes: written) { work.decodeBlock(block) }
+            work.decodeReadyBlocks(inflatedBytes: written)
         }
         guard written == inflated.count else {
             throw .inflatedSizeMismatch(what: what, expected: UInt64(inflated.count), found: UInt64(written))
@@ -80,15 +80,13 @@ struct CompressedPayload {
                     failure = error
                 }
                 work.endInflating(failed: failure != nil)
-                if failure == nil {
-                    while let block = work.claimBlock(inflatedBytes: written) { work.decodeBlock(block) }
-                }
+                if failure == nil { work.decodeReadyBlocks(inflatedBytes: written) }
             } else {
                 var seen = 0
                 while let (available, ended) = work.wait(beyond: seen) {
                     work.checkInflated(upTo: available)
                     seen = available
-                    while let block = work.claimBlock(inflatedBytes: available) { work.decodeBlock(block) }
+                    work.decodeReadyBlocks(inflatedBytes: available)
                     if ended { break }
                 }
             }
@@ -99,9 +97,9 @@ struct CompressedPayload {
 
     /// After the deflate data: the big-endian Adler-32 of the inflated bytes, then nothing.
     private func checkTrailer(after consumed: UInt64, in deflateData: UnsafeRawBufferPointer, adler: UInt32) throws(QKVError) {
-        let trailer = deflateData.count - Int(consumed)
-        guard trailer >= 4 else { throw .inflateTruncated(what: what) }
         let base = Int(consumed)
+        let trailer = deflateData.count - base
+        guard trailer >= 4 else { throw .inflateTruncated(what: what) }
         let stored = deflateData[base..<base + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         guard stored == adler else { throw .inflateFailed(what: what, reason: "incorrect data check") }
         if trailer > 4 { throw .trailingBytesAfterStream(what: what, count: UInt64(trailer - 4)) }
@@ -165,8 +163,13 @@ private final class BlockWork: @unchecked Sendable {
         return min(elementCount, max(0, produced - (elementSize - 1) * elementCount))
     }
 
+    /// Claims and decodes blocks, one at a time, while unclaimed ones are complete at `produced`.
+    func decodeReadyBlocks(inflatedBytes produced: Int) {
+        while let block = claimBlock(inflatedBytes: produced) { decodeBlock(block) }
+    }
+
     /// The next block whose elements are all inflated, or nil.
-    func claimBlock(inflatedBytes produced: Int) -> Int? {
+    private func claimBlock(inflatedBytes produced: Int) -> Int? {
         condition.lock()
         defer { condition.unlock() }
         let block = nextBlock
@@ -177,7 +180,7 @@ private final class BlockWork: @unchecked Sendable {
         return block
     }
 
-    func decodeBlock(_ block: Int) {
+    private func decodeBlock(_ block: Int) {
         let first = block * Self.blockElements
         let last = min(first + Self.blockElements, elementCount)
         if isShuffled {

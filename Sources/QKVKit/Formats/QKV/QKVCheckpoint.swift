@@ -169,7 +169,7 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
         let decodedBytes = info.decodedBytes
         switch info.encoding {
         case .raw:
-            if verify { try checkCRC(info, payload) }
+            if verify { try checkCRC(info, computed: CRC32.parallelChecksum(payload)) }
             if info.dtype == .f32, let base = payload.baseAddress,
                Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
                 // Raw f32 is used straight from the map: no copy.
@@ -198,9 +198,7 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
                 } else {
                     try compressed.decode(into: elements, planes: nil, computeCRC: verify)
                 }
-                if let crc, let expected = info.crc32, crc != expected {
-                    throw QKVError.tensorChecksumMismatch(tensor: info.name, expected: expected, found: crc)
-                }
+                if let crc { try checkCRC(info, computed: crc) }
             } catch {
                 floats.deallocate()
                 throw error
@@ -210,8 +208,7 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
         }
     }
 
-    private func checkCRC(_ info: TensorInfo, _ bytes: UnsafeRawBufferPointer) throws(QKVError) {
-        let computed = CRC32.parallelChecksum(bytes)
+    private func checkCRC(_ info: TensorInfo, computed: UInt32) throws(QKVError) {
         if let expected = info.crc32, computed != expected {
             throw .tensorChecksumMismatch(tensor: info.name, expected: expected, found: computed)
         }
