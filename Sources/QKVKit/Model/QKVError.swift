@@ -89,6 +89,13 @@ public enum QKVError: Error, Equatable, Sendable {
 
     // MARK: Files
     case cannotOpen(reason: String)
+
+    // MARK: GGUF
+    case badGGUFMagic(found: [UInt8])
+    /// A field at a byte offset holds a value outside what the format allows.
+    case invalidField(field: String, offset: Int, expected: String, found: String)
+    /// Two tensors claim the same bytes of the data section.
+    case tensorsOverlap(first: String, second: String, offset: UInt64)
     case unrecognizedFormat(found: [UInt8])
     case other(String)
 }
@@ -235,6 +242,12 @@ extension QKVError: CustomStringConvertible {
             return "tensor \(jsonQuoted(tensor)): stored in \(shard), but \(listed)"
         case let .tensorInTwoShards(tensor, first, second):
             return "tensor \(jsonQuoted(tensor)): stored in both \(first) and \(second)"
+        case let .badGGUFMagic(found):
+            return "magic: expected \"GGUF\" (47 47 55 46), found \(hex(found))"
+        case let .invalidField(field, offset, expected, found):
+            return "\(field) (byte \(offset)): expected \(expected), found \(found)"
+        case let .tensorsOverlap(first, second, offset):
+            return "tensor \(jsonQuoted(second)): data at offset \(offset) overlaps tensor \(jsonQuoted(first))"
         case let .cannotOpen(reason):
             return "cannot open: \(reason)"
         case let .unrecognizedFormat(found):
