@@ -650,9 +650,20 @@ void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
 
 // MARK: - Attention head
 
+// Softmax of query row r over the keys it sees, exact zeros elsewhere: all t keys, or with
+// `causal` keys 0...r, and with a sliding `window` > 0 only the last `window` of those.
+static void softmax_visible(qkv_isa isa, float *row, ptrdiff_t t, ptrdiff_t r, bool causal, ptrdiff_t window,
+                            float scale) {
+    const ptrdiff_t end = causal ? r + 1 : t;
+    const ptrdiff_t first = (window > 0 && end > window) ? end - window : 0;
+    memset(row, 0, (size_t)first * sizeof(float));
+    qkv_softmax_row(isa, row + first, end - first, scale);
+    memset(row + end, 0, (size_t)(t - end) * sizeof(float));
+}
+
 void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, ptrdiff_t ldq, const float *k,
-                        ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale, bool causal, float *probs,
-                        float *out, ptrdiff_t ldo) {
+                        ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale, bool causal, ptrdiff_t window,
+                        float *probs, float *out, ptrdiff_t ldo) {
     if (t <= 0 || d <= 0) return;
     const kernel_set *ks = kernels_for(isa);
     const ptrdiff_t key_panels = (t + NR - 1) / NR, out_panels = (d + NR - 1) / NR;
@@ -660,11 +671,7 @@ void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, p
     if (d > KC || kpack_size + vpack_size > WS_B) {
         // Too large for the packing room: the general products, one after the other.
         qkv_sgemm(isa, t, t, d, q, ldq, NULL, k, ldk, true, NULL, probs, t, false);
-        for (ptrdiff_t r = 0; r < t; r++) {
-            ptrdiff_t visible = causal ? r + 1 : t;
-            qkv_softmax_row(isa, probs + r * t, visible, scale);
-            memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
-        }
+        for (ptrdiff_t r = 0; r < t; r++) softmax_visible(isa, probs + r * t, t, r, causal, window, scale);
         qkv_sgemm(isa, t, d, t, probs, t, NULL, v, ldv, false, NULL, out, ldo, false);
         return;
     }
@@ -690,11 +697,7 @@ void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, p
         for (ptrdiff_t p = 0; p * NR < keys; p++)
             ks->tile(rows, (int)min_pd(NR, t - p * NR), d, apack, kpack + p * d * NR, NR, probs + r0 * t + p * NR, t,
                      false, NULL);
-        for (ptrdiff_t r = r0; r < r1; r++) {
-            const ptrdiff_t visible = causal ? r + 1 : t;
-            qkv_softmax_row(isa, probs + r * t, visible, scale);
-            memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
-        }
+        for (ptrdiff_t r = r0; r < r1; r++) softmax_visible(isa, probs + r * t, t, r, causal, window, scale);
         for (ptrdiff_t c = 0; c < chunks; c++) {
             const ptrdiff_t p0 = t * c / chunks, kc = t * (c + 1) / chunks - p0;
             if (p0 >= keys) break;

@@ -15,6 +15,7 @@ struct Run: ParsableCommand {
     @Option(help: "Output format.") var format: Format = .table
     @Option(help: "Decimals per score (default: 2 for tables, full precision for json and csv).") var precision: Int?
     @Flag(help: "Skip the CRC-32 check of each tensor (for very large raw files).") var noVerify = false
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
@@ -24,8 +25,12 @@ struct Run: ParsableCommand {
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
             let model = try CheckpointLoader.open(path: checkpoint.path)
+            let (config, _) = try model.runnable()
             let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
-            let request = AttentionRequest(input: input, layers: layers, heads: heads, verify: !noVerify)
+            let request = AttentionRequest(
+                input: input, layers: indexSelection(layers, option: "--layers", count: config.layerCount, path: checkpoint.path),
+                heads: indexSelection(heads, option: "--heads", count: config.headCount, path: checkpoint.path),
+                verify: !noVerify, threads: threads.count)
             let report = try AttentionRunner.run(request, checkpoint: model)
             switch format {
             case .table: printLine(report.table(decimals: precision ?? 2))

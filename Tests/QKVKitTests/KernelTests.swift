@@ -31,7 +31,7 @@ private let matmulCases: [MatmulCase] = [
 /// Computes the float32 kernel result and checks it against float64 within the textbook bound for
 /// any summation order: |err| ≤ γ(k+2)·(Σ_i |x_i w_i| + |bias| + |previous out|), γ(j) = j·u/(1 − j·u).
 private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accumulate: Bool,
-                         threads: Int = Kernels.defaultThreadCount, portable: Bool = false) {
+                         threads: Int = ThreadCount.automatic, portable: Bool = false) {
     let (m, k, n) = (c.m, c.k, c.n)
     let x = randomFloats(m * k, seed: 1)
     let w = randomFloats(k * n, seed: 2)  // [k, n], or [n, k] when transposed
@@ -216,7 +216,7 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
             bias.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
                     Kernels.matmul(d.baseAddress!, d.baseAddress!, bias: b.baseAddress, into: o.baseAddress!,
-                                   rows: 2, inner: 0, cols: 3)
+                                   rows: 2, inner: 0, cols: 3, threads: 1)
                 }
             }
         }
@@ -225,7 +225,7 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
             bias.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
                     Kernels.matmulTransposed(d.baseAddress!, d.baseAddress!, bias: b.baseAddress,
-                                             into: o.baseAddress!, rows: 2, inner: 0, cols: 3, accumulate: true)
+                                             into: o.baseAddress!, rows: 2, inner: 0, cols: 3, accumulate: true, threads: 1)
                 }
             }
         }
@@ -258,7 +258,7 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
                     output.withUnsafeMutableBufferPointer { o in
                         multiHeadAttention(q: r.baseAddress!, k: r.baseAddress! + kOffset, v: r.baseAddress! + vOffset,
                                            shape: shape, scale: scale, probabilities: p.baseAddress!,
-                                           output: o.baseAddress!)
+                                           output: o.baseAddress!, threads: 2)
                     }
                 }
             }
@@ -270,7 +270,7 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
                     refOutput.withUnsafeMutableBufferPointer { o in
                         multiHeadAttention(q: r.baseAddress!, k: r.baseAddress! + kOffset, v: r.baseAddress! + vOffset,
                                            shape: shape, scale: Double(scale), probabilities: p.baseAddress!,
-                                           output: o.baseAddress!)
+                                           output: o.baseAddress!, threads: 2)
                     }
                 }
             }
@@ -523,10 +523,10 @@ private func checkMatmul(_ c: MatmulCase, transposed: Bool, withBias: Bool, accu
     /// Limits and NaN: −0 where e^(−z) overflows, x itself where it underflows.
     @Test(arguments: [false, true])
     func gatedActivationsAtTheLimits(portable: Bool) {
-        for kernel in [Kernels.silu(_:count:portable:), Kernels.geluTanh(_:count:portable:)] {
+        for kernel in [Kernels.silu(_:count:portable:threads:), Kernels.geluTanh(_:count:portable:threads:)] {
             // (−inf gives NaN, as in PyTorch: −inf · 0.)
             var x: [Float] = [-1e30, 1e30, .infinity, .nan, -200, 200, 0, -0.0]
-            x.withUnsafeMutableBufferPointer { kernel($0.baseAddress!, $0.count, portable) }
+            x.withUnsafeMutableBufferPointer { kernel($0.baseAddress!, $0.count, portable, 1) }
             #expect(x[0] == 0 && x[0].sign == .minus)
             #expect(x[1] == 1e30 && x[2] == .infinity && x[3].isNaN)
             #expect(x[4] == 0 && x[4].sign == .minus && x[5] == 200)

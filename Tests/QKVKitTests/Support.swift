@@ -26,10 +26,14 @@ func temporaryFile(_ bytes: [UInt8], name: String = "test.qkv") throws -> String
 /// The error a QKV file raises when opened, or nil if it opens.
 func openError(_ bytes: [UInt8]) throws -> QKVError? {
     let path = try temporaryFile(bytes)
+    // The QKV reader first (so a broken magic is its error, not "unrecognized format"), then the
+    // contract that resolves and checks the config.
     do {
-        _ = try QKVCheckpoint(path: path)
+        _ = try Checkpoint(try QKVFile(path: path))
         return nil
-    } catch {
+    } catch let error as LocatedError {
+        return error.error
+    } catch let error as QKVError {
         return error
     }
 }
@@ -205,5 +209,19 @@ enum ModelCache {
 
     static func smolLM2() throws -> String {
         try path("SmolLM2-135M-Instruct.Q4_1.gguf", fetchedBy: "fetch_smollm2.sh")
+    }
+}
+
+/// The `QKVError` that `body` throws, whether bare or inside a `LocatedError`; nil if it succeeds.
+func thrownQKVError(_ body: () throws -> Void) -> QKVError? {
+    do {
+        try body()
+        return nil
+    } catch let error as LocatedError {
+        return error.error
+    } catch let error as QKVError {
+        return error
+    } catch {
+        return .other("unexpected \(type(of: error)): \(error)")
     }
 }

@@ -393,7 +393,7 @@ struct TokenizerErrorTests {
                     ["tokenizer.json": #"{"model": {"type": "BPE", "dropout": 0.1, "vocab": {}, "merges": []}}"#])
         let error = TokenizerError.unsupported(file: "tokenizer.json", field: "model.type", found: "\"Unigram\"",
                                                supported: "WordPiece, BPE")
-        #expect(error.description.contains("--tokens"))
+        #expect(error.description.contains("give the token ids instead"))
         #expect(error.description.contains("Unigram"))
     }
 

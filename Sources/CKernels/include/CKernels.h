@@ -70,13 +70,14 @@ void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 float *qkv_thread_buffer(ptrdiff_t count);
 
 /// One attention head, single-threaded: probs[t, t] = softmax(q·kᵀ · scale) row by row (with
-/// `causal`, row i sees keys 0...i and later probabilities are exactly 0), out = probs · v.
+/// `causal`, row i sees keys 0...i and later probabilities are exactly 0; a `window` > 0 further
+/// keeps only the last `window` of those, Mistral's sliding window), out = probs · v.
 /// q, k, v are [t, d] with row strides ldq, ldk, ldv (heads read in place from wider rows);
 /// probs is contiguous; out [t, d] has row stride ldo. Scores and context are computed six query
 /// rows at a time, so each row's scores, softmax and context stay in L1.
 void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, ptrdiff_t ldq,
                         const float *k, ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale,
-                        bool causal, float *probs, float *out, ptrdiff_t ldo);
+                        bool causal, ptrdiff_t window, float *probs, float *out, ptrdiff_t ldo);
 
 /// x[count] = 0.5·x·(1 + erf(x/√2)) in place (exact GELU). AVX2: erf by piecewise polynomials
 /// with absolute error ≤ 1.1·2⁻²⁴; portable: libm erff.

@@ -55,13 +55,15 @@ public struct BenchmarkResult: Sendable {
 
 public enum Benchmark {
     /// Loads `path` once, runs `warmup` untimed and `iterations` timed forward passes over `input`.
-    public static func run(path: String, input: AttentionRequest.Input, iterations: Int, warmup: Int) throws -> BenchmarkResult {
+    public static func run(
+        path: String, input: AttentionRequest.Input, iterations: Int, warmup: Int, threads: Int = ThreadCount.automatic
+    ) throws -> BenchmarkResult {
         let start = monotonicNanoseconds()
         let checkpoint = try CheckpointLoader.open(path: path)
-        let model = try ArchitectureRegistry.load(checkpoint, verify: true)
+        let model = try ModelLoader.load(checkpoint, verify: true, threads: threads)
         let loadMilliseconds = Double(monotonicNanoseconds() - start) / 1e6
         let tokens = try AttentionRunner.tokens(for: input, checkpoint: checkpoint).map(\.id)
-        let layers = Array(0..<checkpoint.config.layerCount)
+        let layers = Array(0..<model.config.layerCount)
         for _ in 0..<warmup { _ = try model.attention(tokens: tokens, layers: layers) }
         var times: [Double] = []
         for _ in 0..<iterations {
@@ -71,23 +73,21 @@ public enum Benchmark {
         }
         return BenchmarkResult(
             loadMilliseconds: loadMilliseconds, forwardMilliseconds: times, tokens: tokens.count,
-            flopsPerForward: forwardFLOPs(checkpoint, tokens: tokens.count), peakResidentBytes: peakResidentBytes())
+            flopsPerForward: forwardFLOPs(checkpoint, config: model.config, tokens: tokens.count),
+            peakResidentBytes: peakResidentBytes())
     }
 
     /// 2·T per weight of every matrix the pass multiplies by, plus the two attention products,
     /// 2·T·keys·head_dim per head each (keys = T, or p + 1 when causal). BERT, GPT-2 and LLaMA stop
     /// after the last layer's attention (nothing after it can change an attention matrix), so that
     /// layer counts only its Q, K and V projections.
-    public static func forwardFLOPs(_ checkpoint: any Checkpoint, tokens t: Int) -> Double {
-        let c = checkpoint.config
-        let names = TensorNameMap.forArchitecture(c.architecture)
-        let stopsAfterLastAttention = c.architecture != .attention
+    public static func forwardFLOPs(_ checkpoint: Checkpoint, config c: ModelConfig, tokens t: Int) -> Double {
+        let stopsAfterLastAttention = c.wiring != .attentionOnly
         let attentionInputs: Set<Substring> = ["wq", "wk", "wv", "wqkv"]
         let matrixWeights = checkpoint.tensors.filter { info in
-            guard info.isParameter, info.shape.count == 2, case .layer(let layer) = tensorGroup(info.name) else { return false }
+            guard info.isParameter, info.shape.count == 2, let layer = info.layer else { return false }
             guard stopsAfterLastAttention && layer == c.layerCount - 1 else { return true }
-            let canonical = names.canonicalName(info.name) ?? info.name
-            return canonical.split(separator: ".").last.map(attentionInputs.contains) ?? false
+            return info.name.split(separator: ".").last.map(attentionInputs.contains) ?? false
         }.reduce(0) { $0 + $1.elementCount }
         let keyCount = c.isCausal ? Double(t * (t + 1) / 2) : Double(t * t)
         return 2 * Double(t) * Double(matrixWeights) + 2 * 2 * keyCount * Double(c.headDim * c.headCount * c.layerCount)

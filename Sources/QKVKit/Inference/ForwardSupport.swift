@@ -14,11 +14,13 @@ final class ScratchBuffer {
 
 /// Reads weights by canonical name, checking checksums unless asked not to.
 struct WeightLoader {
-    let checkpoint: any Checkpoint
+    let checkpoint: Checkpoint
     let verify: Bool
+    /// Threads for decoding now and for every forward pass of the model being loaded.
+    let threads: Int
 
     func callAsFunction(_ name: String) throws -> FloatTensor {
-        try checkpoint.floats(name, verify: verify)
+        try checkpoint.floats(name, verify: verify, threads: threads)
     }
 
     /// A weight matrix packed for the GEMM kernels (shape [out, in] if `transposed`, else [in, out]).
@@ -43,13 +45,15 @@ struct WeightLoader {
 
     /// A tensor the architecture can do without (a bias that some checkpoints omit).
     func optional(_ name: String) throws -> FloatTensor? {
-        checkpoint.hasTensor(name) ? try checkpoint.floats(name, verify: verify) : nil
+        checkpoint.hasTensor(name) ? try callAsFunction(name) : nil
     }
 }
 
 /// Copies one layer's probabilities [heads, T, T] out of scratch, refusing NaN or infinity.
 /// Large layers are copied by all cores, one head each.
-func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int) throws(QKVError) -> LayerAttention {
+func collectAttention(
+    layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int, threads: Int
+) throws(QKVError) -> LayerAttention {
     var matrices = [[Float]](repeating: [], count: heads)
     var finite = [Bool](repeating: true, count: heads)
     matrices.withUnsafeMutableBufferPointer { matrices in
@@ -61,7 +65,7 @@ func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: In
                 out[head] = Array(UnsafeBufferPointer(start: start, count: t * t))
             }
             if heads * t * t >= 1 << 16 {
-                parallelFor(heads, copy)
+                parallelFor(heads, threads: threads, copy)
             } else {
                 for head in 0..<heads { copy(head) }
             }
@@ -81,11 +85,11 @@ func addEmbeddingRows(_ table: FloatTensor, ids: [Int], dim: Int, into x: Unsafe
 }
 
 /// Applies the MLP nonlinearity in place over `count` values.
-func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
+func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
     switch activation {
-    case .gelu: Kernels.geluErf(x, count: count)
-    case .geluNew, .geluPytorchTanh: Kernels.geluTanh(x, count: count)
-    case .silu: Kernels.silu(x, count: count)
+    case .gelu: Kernels.geluErf(x, count: count, threads: threads)
+    case .geluNew, .geluPytorchTanh: Kernels.geluTanh(x, count: count, threads: threads)
+    case .silu: Kernels.silu(x, count: count, threads: threads)
     case .relu: for i in 0..<count { x[i] = max(x[i], 0) }
     }
 }

@@ -9,23 +9,12 @@ import Foundation
 // sees, so results are bitwise independent of the thread count.
 
 extension Kernels {
-    /// Number of threads the kernels use by default: the active processor count, or the
-    /// `QKV_THREADS` environment variable when it holds a positive integer (read once).
-    public static var defaultThreadCount: Int { processorCount }
-
-    /// Read once: Foundation reads cgroup files on every `activeProcessorCount` on Linux, which
-    /// cost more than a small matrix product.
-    private static let processorCount: Int = {
-        if let text = ProcessInfo.processInfo.environment["QKV_THREADS"], let n = Int(text), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }()
-
     /// out[T,n] = x[T,d] · w[d,n] (+ bias[n]) (+ out if accumulate); w row-major [d,n] (GPT-2 Conv1D, QKV)
     ///
     /// `rows` = T, `inner` = d, `cols` = n. `out` must not overlap `x`, `w` or `bias`.
     public static func matmul(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
                               into out: UnsafeMutablePointer<Float>, rows: Int, inner: Int, cols: Int,
-                              accumulate: Bool = false, threads: Int = defaultThreadCount) {
+                              accumulate: Bool = false, threads: Int) {
         gemm(GemmOperands(x: x, xStride: inner, w: w, wStride: cols, weightTransposed: false, bias: bias,
                           out: out, outStride: cols),
              rows: rows, inner: inner, cols: cols, accumulate: accumulate, threads: threads)
@@ -37,7 +26,7 @@ extension Kernels {
     public static func matmulTransposed(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                         bias: UnsafePointer<Float>? = nil,
                                         into out: UnsafeMutablePointer<Float>, rows: Int, inner: Int, cols: Int,
-                                        accumulate: Bool = false, threads: Int = defaultThreadCount) {
+                                        accumulate: Bool = false, threads: Int) {
         gemm(GemmOperands(x: x, xStride: inner, w: w, wStride: inner, weightTransposed: true, bias: bias,
                           out: out, outStride: cols),
              rows: rows, inner: inner, cols: cols, accumulate: accumulate, threads: threads)
@@ -177,7 +166,7 @@ final class PackedWeight: @unchecked Sendable {
     /// out[rows, cols] (+)= x[rows, inner] · B (+ bias[cols]), columns split across `threads`
     /// (see `Kernels.splitColumns`).
     func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
-               rows m: Int, accumulate: Bool = false, threads: Int = Kernels.defaultThreadCount) {
+               rows m: Int, accumulate: Bool = false, threads: Int) {
         precondition(m >= 0, "negative matrix size")
         guard m > 0, cols > 0 else { return }
         let isa = qkv_best_isa()

@@ -38,6 +38,13 @@ public enum TokenizerLoader {
         try TokenizerJSONReader.read(bytes, file: file)
     }
 
+    /// The tokenizer described by a GGUF header's `tokenizer.ggml.*` keys.
+    static func tokenizer(gguf header: GGUFHeader) throws -> any TextTokenizer {
+        let model: String = if case let .string(name)? = header.value("tokenizer.ggml.model") { name } else { "?" }
+        throw TokenizerError.unsupported(
+            file: "GGUF metadata", field: "tokenizer.ggml.model", found: jsonQuoted(model), supported: "none yet")
+    }
+
     /// Reads a BERT `vocab.txt` (one token per line, id = line number) and the BERT options of
     /// `tokenizer_config.json`, building what `transformers`' `BertTokenizer` builds from them.
     public static func load(wordPieceVocabulary url: URL, config: URL?) throws -> any TextTokenizer {

@@ -1,18 +1,24 @@
-/// A typed metadata value, as QKV v1 stores it.
+/// A typed metadata value: the five types QKV v1 stores, and the booleans and numeric arrays
+/// GGUF adds (every GGUF integer type becomes `int`, both float types `double`).
 public enum MetadataValue: Sendable, Equatable {
     case int(Int64)
     case double(Double)
     case string(String)
     case strings([String])
     case floats([Float])
+    case bool(Bool)
+    case ints([Int64])
+    case doubles([Double])
 
-    public var typeCode: UInt8 {
+    /// The QKV v1 type code; booleans are stored as i64 0 or 1, and integer or f64 arrays have none.
+    public var typeCode: UInt8? {
         switch self {
-        case .int: 1
+        case .int, .bool: 1
         case .double: 2
         case .string: 3
         case .strings: 4
         case .floats: 5
+        case .ints, .doubles: nil
         }
     }
 
@@ -23,6 +29,9 @@ public enum MetadataValue: Sendable, Equatable {
         case .string: "string"
         case .strings: "string array"
         case .floats: "f32 array"
+        case .bool: "bool"
+        case .ints: "integer array"
+        case .doubles: "f64 array"
         }
     }
 }
@@ -69,6 +78,26 @@ public struct Metadata: Sendable, Equatable {
         return number
     }
 
+    /// A boolean, stored as a GGUF bool or as an i64 0 or 1 (QKV).
+    public func bool(_ key: String) throws(QKVError) -> Bool? {
+        guard let value = self[key] else { return nil }
+        switch value {
+        case let .bool(flag): return flag
+        case let .int(number) where number == 0 || number == 1: return number == 1
+        case let .int(number): throw .invalidMetadataValue(key: key, expected: "0 or 1", found: String(number))
+        default: throw .wrongMetadataType(key: key, expected: "bool", found: value.typeName)
+        }
+    }
+
+    /// An integer array.
+    public func ints(_ key: String) throws(QKVError) -> [Int64]? {
+        guard let value = self[key] else { return nil }
+        guard case let .ints(list) = value else {
+            throw .wrongMetadataType(key: key, expected: "integer array", found: value.typeName)
+        }
+        return list
+    }
+
     public func double(_ key: String) throws(QKVError) -> Double? {
         guard let value = self[key] else { return nil }
         switch value {
@@ -92,5 +121,15 @@ public struct Metadata: Sendable, Equatable {
             throw .wrongMetadataType(key: key, expected: "string array", found: value.typeName)
         }
         return list
+    }
+
+    /// A float array (f32, or f64 rounded to f32).
+    public func floats(_ key: String) throws(QKVError) -> [Float]? {
+        guard let value = self[key] else { return nil }
+        switch value {
+        case let .floats(list): return list
+        case let .doubles(list): return list.map { Float($0) }
+        default: throw .wrongMetadataType(key: key, expected: "f32 array", found: value.typeName)
+        }
     }
 }

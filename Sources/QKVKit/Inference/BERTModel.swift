@@ -1,9 +1,10 @@
 /// BERT (`BertModel`, or the `bert.` part of `BertFor*`): post-LN encoder, full attention,
 /// token type 0, exactly as transformers' eager `output_attentions`.
-public struct BERTModel: TransformerModel, ArchitectureDefinition {
-    public static let architecture = Architecture.bert
+public struct BERTModel: TransformerModel {
     public let config: ModelConfig
     let weights: Weights
+    /// Threads every forward pass may use.
+    let threads: Int
 
     /// Linear weights stored in PyTorch layout [out, in] (y = x · Wᵀ + b), packed at load.
     struct Layer {
@@ -27,32 +28,8 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         var layers: [Layer]
     }
 
-    public static func expectedTensors(_ c: ModelConfig) -> [TensorSpec] {
-        let d = c.dim
-        let ff = c.hiddenDim ?? 0
-        var specs = [
-            TensorSpec("embed", [c.vocabSize, d]), TensorSpec("pos", [c.maxSequenceLength ?? 0, d]),
-            TensorSpec("token_type", [c.typeVocabSize ?? 0, d]),
-            TensorSpec("embed_norm.weight", [d]), TensorSpec("embed_norm.bias", [d]),
-            TensorSpec("pooler.weight", [d, d], required: false), TensorSpec("pooler.bias", [d], required: false),
-        ]
-        for i in 0..<c.layerCount {
-            let p = "layers.\(i)."
-            for name in ["wq", "wk", "wv", "wo"] { specs.append(TensorSpec(p + name, [d, d])) }
-            for name in ["bq", "bk", "bv", "bo"] { specs.append(TensorSpec(p + name, [d])) }
-            specs += [
-                TensorSpec(p + "attn_norm.weight", [d]), TensorSpec(p + "attn_norm.bias", [d]),
-                TensorSpec(p + "w_up", [ff, d]), TensorSpec(p + "b_up", [ff]),
-                TensorSpec(p + "w_down", [d, ff]), TensorSpec(p + "b_down", [d]),
-                TensorSpec(p + "ffn_norm.weight", [d]), TensorSpec(p + "ffn_norm.bias", [d]),
-            ]
-        }
-        return specs
-    }
-
-    public static func load(_ checkpoint: any Checkpoint, verify: Bool) throws -> any TransformerModel {
-        let w = WeightLoader(checkpoint: checkpoint, verify: verify)
-        let layers = try (0..<checkpoint.config.layerCount).map { i in
+    init(config: ModelConfig, loading w: WeightLoader) throws {
+        let layers = try (0..<config.layerCount).map { i in
             let p = "layers.\(i)."
             let (wqkv, bqkv) = try w.stackedLinear([p + "wq", p + "wk", p + "wv"], biases: [p + "bq", p + "bk", p + "bv"])
             return Layer(
@@ -63,10 +40,11 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
                 wDown: try w.packed(p + "w_down", transposed: true), bDown: try w(p + "b_down"),
                 ffnNormWeight: try w(p + "ffn_norm.weight"), ffnNormBias: try w(p + "ffn_norm.bias"))
         }
-        let weights = Weights(
+        weights = Weights(
             embed: try w("embed"), pos: try w("pos"), tokenType: try w("token_type"),
             embedNormWeight: try w("embed_norm.weight"), embedNormBias: try w("embed_norm.bias"), layers: layers)
-        return BERTModel(config: checkpoint.config, weights: weights)
+        self.config = config
+        threads = w.threads
     }
 
     public func attention(tokens: [Int], layers wanted: [Int]) throws -> [LayerAttention] {
@@ -75,7 +53,7 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
         let t = tokens.count
         let d = c.dim
         let ff = c.hiddenDim!
-        let eps = Float(c.normEpsilon ?? 1e-12)
+        let eps = Float(c.normEpsilon!)
         // Run state.
         let x = ScratchBuffer(t * d)  // (T, dim) hidden states
         let qkv = ScratchBuffer(t * 3 * d)  // (T, 3*dim): q | k | v per row
@@ -93,25 +71,27 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
 
         for (index, layer) in weights.layers.enumerated() where index <= lastLayer {
             // 2. Q, K, V projections with bias, as one product.
-            linear(x.pointer, layer.wqkv, layer.bqkv, into: qkv.pointer, rows: t, inner: d, cols: 3 * d)
+            linear(x.pointer, layer.wqkv, layer.bqkv, into: qkv.pointer, rows: t, inner: d, cols: 3 * d, threads: threads)
             // 3. Full (bidirectional) attention per head, read in place from the fused rows.
             let shape = AttentionShape(
                 tokens: t, heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, causal: false, qStride: 3 * d,
                 kvStride: 3 * d)
             multiHeadAttention(
                 q: qkv.pointer, k: qkv.pointer + d, v: qkv.pointer + 2 * d, shape: shape,
-                scale: 1 / Float(c.headDim).squareRoot(), probabilities: probabilities.pointer, output: context.pointer)
+                scale: 1 / Float(c.headDim).squareRoot(), probabilities: probabilities.pointer, output: context.pointer,
+                threads: threads)
             if wanted.contains(index) {
-                result.append(try collectAttention(layer: index, probabilities: probabilities.pointer, heads: c.headCount, tokens: t))
+                result.append(try collectAttention(
+                    layer: index, probabilities: probabilities.pointer, heads: c.headCount, tokens: t, threads: threads))
             }
             if index == lastLayer { break }
             // 4. Output projection, residual, LayerNorm (post-LN).
-            linear(context.pointer, layer.wo, layer.bo, into: projected.pointer, rows: t, inner: d, cols: d)
+            linear(context.pointer, layer.wo, layer.bo, into: projected.pointer, rows: t, inner: d, cols: d, threads: threads)
             layerNorm(x.pointer, adding: projected.pointer, rows: t, cols: d, layer.attnNormWeight, layer.attnNormBias, eps: eps)
             // 5. MLP: up, activation, down, residual, LayerNorm.
-            linear(x.pointer, layer.wUp, layer.bUp, into: hidden.pointer, rows: t, inner: d, cols: ff)
-            activate(c.activation ?? .gelu, hidden.pointer, count: t * ff)
-            linear(hidden.pointer, layer.wDown, layer.bDown, into: projected.pointer, rows: t, inner: ff, cols: d)
+            linear(x.pointer, layer.wUp, layer.bUp, into: hidden.pointer, rows: t, inner: d, cols: ff, threads: threads)
+            activate(c.activation ?? .gelu, hidden.pointer, count: t * ff, threads: threads)
+            linear(hidden.pointer, layer.wDown, layer.bDown, into: projected.pointer, rows: t, inner: ff, cols: d, threads: threads)
             layerNorm(x.pointer, adding: projected.pointer, rows: t, cols: d, layer.ffnNormWeight, layer.ffnNormBias, eps: eps)
         }
         return result
@@ -121,11 +101,11 @@ public struct BERTModel: TransformerModel, ArchitectureDefinition {
 /// out[T, n] (+)= x[T, d] · W + b with W packed from PyTorch layout [n, d] (or Conv1D [d, n]).
 func linear(
     _ x: UnsafePointer<Float>, _ weight: PackedWeight, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
-    rows: Int, inner: Int, cols: Int, accumulate: Bool = false
+    rows: Int, inner: Int, cols: Int, accumulate: Bool = false, threads: Int
 ) {
     precondition(weight.inner == inner && weight.cols == cols, "weight shape")
     withExtendedLifetime(bias) {
-        weight.apply(x, bias: bias?.pointer, into: out, rows: rows, accumulate: accumulate)
+        weight.apply(x, bias: bias?.pointer, into: out, rows: rows, accumulate: accumulate, threads: threads)
     }
 }
 

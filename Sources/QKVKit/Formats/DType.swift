@@ -1,17 +1,52 @@
-/// Element types a checkpoint may store. Only the float types hold parameters; the integer and
-/// boolean types appear as buffers (for example BERT's `position_ids`).
+/// Element types a checkpoint may store. Float and block-quantized types hold parameters; the
+/// integer and boolean types appear as buffers (for example BERT's `position_ids`).
 public enum DType: String, Sendable, CaseIterable, Codable {
     case f32, f16, bf16, f64
     case i64, i32, i16, i8, u64, u32, u16, u8, bool
+    // ggml's block-quantized types (GGUF): values come in blocks, see `GGMLType`.
+    case q4_0, q4_1, q5_0, q5_1, q8_0, q8_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K
+    case iq2_XXS, iq2_XS, iq3_XXS, iq1_S, iq4_NL, iq3_S, iq2_S, iq4_XS, iq1_M, tq1_0, tq2_0, mxfp4, nvfp4, q1_0
 
+    /// Bytes per element of an element type; block-quantized types have no per-element size
+    /// (use `GGMLType.byteCount`), and report 0.
     public var byteSize: Int {
         switch self {
         case .f64, .i64, .u64: 8
         case .f32, .i32, .u32: 4
         case .f16, .bf16, .i16, .u16: 2
         case .i8, .u8, .bool: 1
+        default: 0
         }
     }
+
+    /// The ggml block type behind a block-quantized dtype.
+    public var ggmlType: GGMLType? {
+        guard isBlockQuantized else { return nil }
+        return GGMLType.allCases.first { String(describing: $0) == rawValue }
+    }
+
+    public var isBlockQuantized: Bool { byteSize == 0 }
+
+    /// The dtype of a ggml type (F32, F16, BF16, F64 and the integers map to element types).
+    public init(ggml type: GGMLType) {
+        switch type {
+        case .f32: self = .f32
+        case .f16: self = .f16
+        case .bf16: self = .bf16
+        case .f64: self = .f64
+        case .i8: self = .i8
+        case .i16: self = .i16
+        case .i32: self = .i32
+        case .i64: self = .i64
+        default: self = DType(rawValue: String(describing: type))!
+        }
+    }
+
+    /// The name users know: `f32`, `bf16`, `Q4_K`, `IQ4_XS`.
+    public var displayName: String { isBlockQuantized ? rawValue.uppercased() : rawValue }
+
+    /// Float types that hold parameters (integer and boolean tensors are buffers).
+    public var isFloatingPoint: Bool { isBlockQuantized || self == .f32 || self == .f16 || self == .bf16 || self == .f64 }
 
     /// Float types a forward pass can take as weights.
     public var isWeightType: Bool { self == .f32 || self == .f16 || self == .bf16 }
@@ -51,11 +86,15 @@ public enum DType: String, Sendable, CaseIterable, Codable {
         case .u16: "U16"
         case .u8: "U8"
         case .bool: "BOOL"
+        default: rawValue.uppercased()
         }
     }
 
     public init?(safetensorsName: String) {
-        guard let match = DType.allCases.first(where: { $0.safetensorsName == safetensorsName }) else { return nil }
+        // safetensors stores element types only.
+        guard let match = DType.allCases.first(where: { !$0.isBlockQuantized && $0.safetensorsName == safetensorsName }) else {
+            return nil
+        }
         self = match
     }
 }

@@ -22,11 +22,12 @@ public enum TensorEncoding: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// One entry of a checkpoint's tensor directory: everything known without reading the payload.
-public struct TensorInfo: Sendable, Equatable {
+/// One entry of a file's tensor directory, as the file stores it: everything known without
+/// reading the payload. The name is the stored name; `Checkpoint` adds the canonical one.
+public struct StoredTensor: Sendable, Equatable {
     public var name: String
     public var dtype: DType
-    /// Outermost dimension first; row-major.
+    /// Outermost dimension first; row-major (PyTorch order, also for GGUF).
     public var shape: [Int]
     public var encoding: TensorEncoding
     /// Offset of the payload from the start of its file.
@@ -36,11 +37,6 @@ public struct TensorInfo: Sendable, Equatable {
     public var crc32: UInt32?
     /// The file holding the payload (differs per shard of a sharded checkpoint).
     public var file: String
-    /// A float tensor that is state, not a parameter (GPT-2's stored causal mask, LLaMA's inv_freq).
-    public var isBuffer = false
-    /// For a stored copy of a tied weight (an LM head equal to the embedding), the tensor it
-    /// repeats: PyTorch counts one Parameter once, so the copy is not counted again.
-    public var tiedTo: String?
 
     public init(
         name: String, dtype: DType, shape: [Int], encoding: TensorEncoding = .raw,
@@ -58,9 +54,8 @@ public struct TensorInfo: Sendable, Equatable {
 
     /// Number of elements; the directory parse guarantees this does not overflow.
     public var elementCount: Int { shape.reduce(1, *) }
-    public var decodedBytes: Int { elementCount * dtype.byteSize }
-    /// Float tensors are parameters; integer and boolean tensors are buffers.
-    public var isParameter: Bool { !isBuffer && tiedTo == nil && (dtype.isWeightType || dtype == .f64) }
+    /// Bytes once any compression is undone (for block-quantized types, the stored blocks).
+    public var decodedBytes: Int { dtype.isBlockQuantized ? Int(storedBytes) : elementCount * dtype.byteSize }
 }
 
 /// Product of dimensions and byte size with overflow checks, for sizes read from a file.

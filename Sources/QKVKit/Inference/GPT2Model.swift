@@ -1,9 +1,10 @@
 /// GPT-2 (`GPT2Model`, or the `transformer.` part of `GPT2LMHeadModel`): learned positions,
 /// pre-LN blocks, fused QKV, causal attention.
-public struct GPT2Model: TransformerModel, ArchitectureDefinition {
-    public static let architecture = Architecture.gpt2
+public struct GPT2Model: TransformerModel {
     public let config: ModelConfig
     let weights: Weights
+    /// Threads every forward pass may use.
+    let threads: Int
 
     /// Conv1D weights in [in, out] layout: y = x · W + b.
     struct Layer {
@@ -25,31 +26,8 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
         var layers: [Layer]
     }
 
-    public static func expectedTensors(_ c: ModelConfig) -> [TensorSpec] {
-        let d = c.dim
-        let ff = c.hiddenDim ?? 0
-        var specs = [
-            TensorSpec("embed", [c.vocabSize, d]), TensorSpec("pos", [c.maxSequenceLength ?? 0, d]),
-            TensorSpec("final_norm.weight", [d], required: false), TensorSpec("final_norm.bias", [d], required: false),
-            TensorSpec("lm_head", [c.vocabSize, d], required: false),
-        ]
-        for i in 0..<c.layerCount {
-            let p = "layers.\(i)."
-            specs += [
-                TensorSpec(p + "attn_norm.weight", [d]), TensorSpec(p + "attn_norm.bias", [d]),
-                TensorSpec(p + "wqkv", [d, 3 * d]), TensorSpec(p + "bqkv", [3 * d]),
-                TensorSpec(p + "wo", [d, d]), TensorSpec(p + "bo", [d]),
-                TensorSpec(p + "ffn_norm.weight", [d]), TensorSpec(p + "ffn_norm.bias", [d]),
-                TensorSpec(p + "w_up", [d, ff]), TensorSpec(p + "b_up", [ff]),
-                TensorSpec(p + "w_down", [ff, d]), TensorSpec(p + "b_down", [d]),
-            ]
-        }
-        return specs
-    }
-
-    public static func load(_ checkpoint: any Checkpoint, verify: Bool) throws -> any TransformerModel {
-        let w = WeightLoader(checkpoint: checkpoint, verify: verify)
-        let layers = try (0..<checkpoint.config.layerCount).map { i in
+    init(config: ModelConfig, loading w: WeightLoader) throws {
+        let layers = try (0..<config.layerCount).map { i in
             let p = "layers.\(i)."
             return Layer(
                 attnNormWeight: try w(p + "attn_norm.weight"), attnNormBias: try w(p + "attn_norm.bias"),
@@ -59,7 +37,9 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
                 wUp: try w.packed(p + "w_up", transposed: false), bUp: try w(p + "b_up"),
                 wDown: try w.packed(p + "w_down", transposed: false), bDown: try w(p + "b_down"))
         }
-        return GPT2Model(config: checkpoint.config, weights: Weights(embed: try w("embed"), pos: try w("pos"), layers: layers))
+        weights = Weights(embed: try w("embed"), pos: try w("pos"), layers: layers)
+        self.config = config
+        threads = w.threads
     }
 
     public func attention(tokens: [Int], layers wanted: [Int]) throws -> [LayerAttention] {
@@ -68,7 +48,7 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
         let t = tokens.count
         let d = c.dim
         let ff = c.hiddenDim!
-        let eps = Float(c.normEpsilon ?? 1e-5)
+        let eps = Float(c.normEpsilon!)
         let x = ScratchBuffer(t * d)  // (T, dim) residual stream
         let normed = ScratchBuffer(t * d)  // (T, dim)
         let qkv = ScratchBuffer(t * 3 * d)  // (T, 3*dim)
@@ -84,7 +64,7 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
         for (index, layer) in weights.layers.enumerated() where index <= lastLayer {
             // 2. ln_1, then the fused projection to q | k | v.
             copyLayerNorm(x.pointer, into: normed.pointer, rows: t, cols: d, layer.attnNormWeight, layer.attnNormBias, eps: eps)
-            conv1D(normed.pointer, layer.wqkv, layer.bqkv, into: qkv.pointer, rows: t, inner: d, cols: 3 * d)
+            conv1D(normed.pointer, layer.wqkv, layer.bqkv, into: qkv.pointer, rows: t, inner: d, cols: 3 * d, threads: threads)
             // 3. Causal attention, read in place from the fused buffer (row stride 3*dim).
             let shape = AttentionShape(
                 tokens: t, heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, causal: true, qStride: 3 * d,
@@ -93,18 +73,19 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
                 q: qkv.pointer, k: qkv.pointer + d, v: qkv.pointer + 2 * d, shape: shape,
                 scale: (c.scaleAttention ? 1 / Float(c.headDim).squareRoot() : 1)
                     / (c.scaleAttentionByInverseLayer ? Float(index + 1) : 1),
-                probabilities: probabilities.pointer, output: context.pointer)
+                probabilities: probabilities.pointer, output: context.pointer, threads: threads)
             if wanted.contains(index) {
-                result.append(try collectAttention(layer: index, probabilities: probabilities.pointer, heads: c.headCount, tokens: t))
+                result.append(try collectAttention(
+                    layer: index, probabilities: probabilities.pointer, heads: c.headCount, tokens: t, threads: threads))
             }
             if index == lastLayer { break }
             // 4. Output projection added to the residual stream.
-            conv1D(context.pointer, layer.wo, layer.bo, into: x.pointer, rows: t, inner: d, cols: d, accumulate: true)
+            conv1D(context.pointer, layer.wo, layer.bo, into: x.pointer, rows: t, inner: d, cols: d, accumulate: true, threads: threads)
             // 5. MLP on ln_2, added to the residual stream.
             copyLayerNorm(x.pointer, into: normed.pointer, rows: t, cols: d, layer.ffnNormWeight, layer.ffnNormBias, eps: eps)
-            conv1D(normed.pointer, layer.wUp, layer.bUp, into: hidden.pointer, rows: t, inner: d, cols: ff)
-            activate(c.activation ?? .geluNew, hidden.pointer, count: t * ff)
-            conv1D(hidden.pointer, layer.wDown, layer.bDown, into: x.pointer, rows: t, inner: ff, cols: d, accumulate: true)
+            conv1D(normed.pointer, layer.wUp, layer.bUp, into: hidden.pointer, rows: t, inner: d, cols: ff, threads: threads)
+            activate(c.activation ?? .geluNew, hidden.pointer, count: t * ff, threads: threads)
+            conv1D(hidden.pointer, layer.wDown, layer.bDown, into: x.pointer, rows: t, inner: ff, cols: d, accumulate: true, threads: threads)
         }
         return result
     }
@@ -113,9 +94,9 @@ public struct GPT2Model: TransformerModel, ArchitectureDefinition {
 /// out[T, n] (+)= x[T, d] · W + b with W packed from Conv1D layout [d, n].
 func conv1D(
     _ x: UnsafePointer<Float>, _ weight: PackedWeight, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
-    rows: Int, inner: Int, cols: Int, accumulate: Bool = false
+    rows: Int, inner: Int, cols: Int, accumulate: Bool = false, threads: Int
 ) {
-    linear(x, weight, bias, into: out, rows: rows, inner: inner, cols: cols, accumulate: accumulate)
+    linear(x, weight, bias, into: out, rows: rows, inner: inner, cols: cols, accumulate: accumulate, threads: threads)
 }
 
 /// out[rows, cols] = LayerNorm(x) with weight and bias, leaving x untouched.

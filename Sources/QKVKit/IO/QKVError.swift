@@ -41,7 +41,8 @@ public enum QKVError: Error, Equatable, Sendable {
     case missingMetadata(key: String)
     case wrongMetadataType(key: String, expected: String, found: String)
     case invalidMetadataValue(key: String, expected: String, found: String)
-    case unsupportedArchitecture(String)
+    /// `run` needs an architecture qkv implements; `name` is what the file says (nil: nothing).
+    case unsupportedArchitecture(name: String?, supported: [String])
     case missingTensor(String)
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
     case unsupportedTensorDType(tensor: String, dtype: String)
@@ -54,7 +55,8 @@ public enum QKVError: Error, Equatable, Sendable {
     case tokenOutOfRange(token: String, vocabSize: Int)
     case unknownTokenText(String)
     case tooManyTokens(count: Int, maximum: Int)
-    case noTokenizer(hint: String)
+    /// Text was given, but the checkpoint has no tokenizer; `lookedFor` says where qkv looked.
+    case noTokenizer(lookedFor: String)
 
     // MARK: Running
     case nonFiniteAttention(layer: Int, head: Int)
@@ -165,8 +167,13 @@ extension QKVError: CustomStringConvertible {
             return "metadata \"\(key)\": expected \(expected), found \(found)"
         case let .invalidMetadataValue(key, expected, found):
             return "metadata \"\(key)\": expected \(expected), found \(found)"
-        case let .unsupportedArchitecture(name):
-            return "architecture: \"\(name)\" is not supported (expected attention, bert, gpt2 or llama)"
+        case let .unsupportedArchitecture(name, supported):
+            let list = supported.joined(separator: ", ")
+            guard let name else {
+                return "architecture: the checkpoint does not name one (no config.json with a model_type beside the weights?); "
+                    + "run supports \(list)"
+            }
+            return "architecture: \(jsonQuoted(name)) is not supported for running (supported: \(list)); inspect and verify still work"
         case let .missingTensor(name):
             return "tensor \"\(name)\": required by the architecture, not found"
         case let .shapeMismatch(tensor, expected, found):
@@ -185,14 +192,14 @@ extension QKVError: CustomStringConvertible {
             return "tokens: \"\(text)\" is not in the vocabulary (tokenizer.tokens)"
         case let .tooManyTokens(count, maximum):
             return "tokens: \(count) tokens, the model takes at most \(maximum)"
-        case let .noTokenizer(hint):
-            return "tokens: \(hint)"
+        case let .noTokenizer(lookedFor):
+            return "tokens: text needs a tokenizer, and the checkpoint has none (looked for \(lookedFor)); give the token ids instead"
         case let .nonFiniteAttention(layer, head):
             return "layer \(layer) head \(head): attention scores are not finite (NaN or infinity)"
         case let .selectionOutOfRange(what, value, count):
-            return "\(what): \(value) is out of range (expected 0..<\(count))"
+            return "\(what) \(value) is out of range (expected 0..<\(count))"
         case let .invalidSelection(what, value):
-            return "\(what): expected \"all\" or a list of numbers, found \"\(value)\""
+            return "\(what) selection: expected a list of indices, found \(value)"
         case let .invalidJSON(what, offset, reason):
             return "\(what): invalid JSON at byte \(offset): \(reason)"
         case let .duplicateJSONKey(what, path, key, offset):
@@ -269,6 +276,15 @@ public struct LocatedError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { "\(path): \(error)" }
+}
+
+/// Runs `body`, attaching `path` to its error.
+func located<Result>(_ path: String, _ body: () throws(QKVError) -> Result) throws(LocatedError) -> Result {
+    do {
+        return try body()
+    } catch {
+        throw LocatedError(path: path, error: error)
+    }
 }
 
 private func hex(_ bytes: [UInt8]) -> String {

@@ -4,12 +4,10 @@ import Foundation
 ///
 /// Opening reads only the preamble and header block (for a wrapped file, inflates only that far);
 /// payloads are mapped or inflated on the first request for a tensor.
-public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
+public final class QKVFile: TensorContainer, @unchecked Sendable {
     public let path: String
-    public let formatName = "qkv"
+    public let format = CheckpointFormat(name: "qkv", description: "qkv v1", hasChecksums: true)
     public let header: QKVHeader
-    public let config: ModelConfig
-    public let vocabulary: [String]?
     /// The whole-file wrapper, if any.
     public let wrapper: DeflateContainer?
     private let file: InputFile
@@ -32,7 +30,14 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
     public static let tokenizerJSONKey = "tokenizer.huggingface.json"
 
     public var metadata: Metadata { header.metadata }
-    public var tensors: [TensorInfo] { header.tensors }
+    public var tensors: [StoredTensor] { header.tensors }
+
+    /// The architecture is `qkv.architecture`; settings are the `qkv.*` keys; names are canonical.
+    public var model: ModelSource {
+        // A wrong type is reported when the settings are read.
+        let architecture: String? = if case let .string(name)? = metadata["qkv.architecture"] { name } else { nil }
+        return ModelSource(architecture: architecture, settings: .qkv(metadata), naming: .canonical)
+    }
 
     public init(path: String) throws(QKVError) {
         self.path = path
@@ -44,8 +49,6 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
         } else {
             header = try Self.readPlainHeader(file, first: first)
         }
-        config = try QKVConfig.parse(header.metadata, tensors: header.tensors)
-        vocabulary = try header.metadata.strings("tokenizer.tokens")
     }
 
     deinit { ownedContents?.deallocate() }
@@ -157,19 +160,22 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
         }
     }
 
-    public func floats(_ name: String, verify: Bool) throws -> FloatTensor {
-        guard let info = tensorInfo(name) else { throw QKVError.missingTensor(name) }
-        return try decode(info, verify: verify)
+    public func decode(_ info: StoredTensor, verify: Bool, threads: Int) throws -> FloatTensor {
+        do throws(QKVError) {
+            return try decodeTensor(info, verify: verify, threads: threads)
+        } catch {
+            throw LocatedError(path: path, error: error)
+        }
     }
 
-    func decode(_ info: TensorInfo, verify: Bool) throws(QKVError) -> FloatTensor {
+    func decodeTensor(_ info: StoredTensor, verify: Bool, threads: Int) throws(QKVError) -> FloatTensor {
         let bytes = try fileContents()
         let payload = UnsafeRawBufferPointer(rebasing: bytes[Int(info.fileOffset)..<Int(info.fileOffset + info.storedBytes)])
         let count = info.elementCount
         let decodedBytes = info.decodedBytes
         switch info.encoding {
         case .raw:
-            if verify { try checkCRC(info, computed: CRC32.parallelChecksum(payload)) }
+            if verify { try checkCRC(info, computed: CRC32.parallelChecksum(payload, threads: threads)) }
             if info.dtype == .f32, let base = payload.baseAddress,
                Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
                 // Raw f32 is used straight from the map: no copy.
@@ -193,10 +199,10 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
                     what: "tensor \"\(info.name)\"")
                 let crc = if compressed.isShuffled {
                     try staging.withBuffer(byteCount: decodedBytes) { (planes) throws(QKVError) in
-                        try compressed.decode(into: elements, planes: planes, computeCRC: verify)
+                        try compressed.decode(into: elements, planes: planes, computeCRC: verify, threads: threads)
                     }
                 } else {
-                    try compressed.decode(into: elements, planes: nil, computeCRC: verify)
+                    try compressed.decode(into: elements, planes: nil, computeCRC: verify, threads: threads)
                 }
                 if let crc { try checkCRC(info, computed: crc) }
             } catch {
@@ -208,37 +214,34 @@ public final class QKVCheckpoint: Checkpoint, @unchecked Sendable {
         }
     }
 
-    private func checkCRC(_ info: TensorInfo, computed: UInt32) throws(QKVError) {
+    private func checkCRC(_ info: StoredTensor, computed: UInt32) throws(QKVError) {
         if let expected = info.crc32, computed != expected {
             throw .tensorChecksumMismatch(tensor: info.name, expected: expected, found: computed)
         }
     }
 
-    public func textTokenizer() throws -> (any TextTokenizer)? {
-        guard let json = try tokenizerJSONText() else { return nil }
-        return try TokenizerLoader.tokenizer(tokenizerJSON: Array(json.utf8), file: Self.tokenizerJSONKey)
+    /// The Hugging Face `tokenizer.json` a converted model carries, else the token list.
+    public func tokenizerSource() throws -> TokenizerSource? {
+        do throws(QKVError) {
+            if let json = try metadata.string(Self.tokenizerJSONKey) {
+                return .huggingFaceJSON(Array(json.utf8), file: Self.tokenizerJSONKey)
+            }
+            return try metadata.strings("tokenizer.tokens").map { .tokenList($0) }
+        } catch {
+            throw LocatedError(path: path, error: error)
+        }
     }
 
-    public func tokenizerJSONText() throws -> String? { try metadata.string(Self.tokenizerJSONKey) }
+    public var tokenizerLocations: String { "metadata \(Self.tokenizerJSONKey) and tokenizer.tokens" }
 
-    public func verifyAll() -> [VerificationProblem] {
+    /// The padding between payloads, checked once before `verify` decodes every tensor.
+    public func structuralProblems() -> [VerificationProblem] {
         do {
             _ = try fileContents()
+            return []
         } catch {
             return [VerificationProblem(file: path, error: error)]
         }
-        var problems: [VerificationProblem] = []
-        for info in tensors {
-            do {
-                let values = try decode(info, verify: true)
-                if let bad = values.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
-                    problems.append(.init(file: path, error: .nonFiniteWeight(tensor: info.name, index: bad, value: values[bad])))
-                }
-            } catch {
-                problems.append(.init(file: path, error: error))
-            }
-        }
-        return problems
     }
 }
 
@@ -283,6 +286,6 @@ func shuffle(_ raw: UnsafeRawBufferPointer, elementSize s: Int) -> [UInt8] {
     return shuffled
 }
 
-extension QKVCheckpoint: MappedPagesOwner {
+extension QKVFile: MappedPagesOwner {
     func releaseResidentPages(_ range: UnsafeRawBufferPointer) { file.releaseResidentPages(range) }
 }
