@@ -22,6 +22,7 @@ import Testing
 
     static let models = [
         "tiny-bert", "tiny-bert-prefixed", "tiny-gpt2", "tiny-gpt2-model", "tiny-gpt2-inverse-scale", "tiny-llama", "tiny-llama-sharded", "tiny-llama-model",
+        "tiny-qwen2", "tiny-qwen3", "tiny-mistral",
     ]
 
     struct Reference {
