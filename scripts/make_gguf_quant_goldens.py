@@ -83,10 +83,10 @@ F16_SPECIALS = {
 }
 # A smaller set for a block's second scale (m or dmin).
 F16_SECOND = ["qnan", "snan", "inf", "zero"]
-# (first, second) scale pairs: which NaN wins, inf − inf, 0 · inf.
+# (first, second) scale pairs: which NaN wins, inf − inf, 0 · inf, both tiny.
 F16_PAIRS = [
     ("qnan", "neg_qnan_payload"), ("snan", "qnan"), ("qnan", "snan"), ("inf", "qnan"), ("qnan", "inf"),
-    ("inf", "inf"), ("zero", "snan"),
+    ("inf", "inf"), ("zero", "snan"), ("min_subnormal", "max_subnormal"), ("neg_subnormal", "zero"),
 ]
 
 
