@@ -130,10 +130,11 @@ static void block_q8_0(const uint8_t *b, float *y) {
 static void block_q2_K(const uint8_t *b, float *y) {
     const uint8_t *scales = b, *qs = b + 16;
     const float d = f16_at(b + 80), dmin = f16_at(b + 82);
-    for (int e = 0; e < 256; e++) {
-        const int i = e / 16, h = e / 128, s = e / 32 % 4, l = e % 32;
+    for (int i = 0; i < 16; i++) {  // sub-block i: e = 16i + k = 128h + 32s + l
+        const int h = i / 8, s = i / 2 % 4;
         const float dl = d * (float)(scales[i] & 0xF), ml = dmin * (float)(scales[i] >> 4);
-        y[e] = dl * (float)(qs[32 * h + l] >> (2 * s) & 3) - ml;
+        for (int l = 16 * (i % 2); l < 16 * (i % 2) + 16; l++)
+            y[128 * h + 32 * s + l] = dl * (float)(qs[32 * h + l] >> (2 * s) & 3) - ml;
     }
 }
 
@@ -145,11 +146,14 @@ static void block_q2_K(const uint8_t *b, float *y) {
 static void block_q3_K(const uint8_t *b, float *y) {
     const uint8_t *hmask = b, *qs = b + 32, *scales = b + 96;
     const float d = f16_at(b + 108);
-    for (int e = 0; e < 256; e++) {
-        const int i = e / 16, h = e / 128, s = e / 32 % 4, l = e % 32;
+    for (int i = 0; i < 16; i++) {  // sub-block i: e = 16i + k = 128h + 32s + l
+        const int h = i / 8, s = i / 2 % 4;
         const int scale = (scales[i % 8] >> (4 * (i / 8)) & 0xF) | (scales[8 + i % 4] >> (2 * (i / 4)) & 3) << 4;
-        const int q = (qs[32 * h + l] >> (2 * s) & 3) - (hmask[l] >> (e / 32) & 1 ? 0 : 4);
-        y[e] = (d * (float)(scale - 32)) * (float)q;
+        const float dl = d * (float)(scale - 32);
+        for (int l = 16 * (i % 2); l < 16 * (i % 2) + 16; l++) {
+            const int q = (qs[32 * h + l] >> (2 * s) & 3) - (hmask[l] >> (4 * h + s) & 1 ? 0 : 4);
+            y[128 * h + 32 * s + l] = dl * (float)q;
+        }
     }
 }
 
@@ -203,10 +207,13 @@ static void block_q6_K(const uint8_t *b, float *y) {
     const uint8_t *ql = b, *qh = b + 128;
     const int8_t *scales = (const int8_t *)(b + 192);
     const float d = f16_at(b + 208);
-    for (int e = 0; e < 256; e++) {
-        const int h = e / 128, s = e / 32 % 4, l = e % 32;
-        const int low = ql[64 * h + 32 * (s % 2) + l] >> (4 * (s / 2)) & 0xF, high = qh[32 * h + l] >> (2 * s) & 3;
-        y[e] = (d * (float)scales[e / 16]) * (float)((low | high << 4) - 32);
+    for (int i = 0; i < 16; i++) {  // sub-block i: e = 16i + k = 128h + 32s + l
+        const int h = i / 8, s = i / 2 % 4;
+        const float dl = d * (float)scales[i];
+        for (int l = 16 * (i % 2); l < 16 * (i % 2) + 16; l++) {
+            const int low = ql[64 * h + 32 * (s % 2) + l] >> (4 * (s / 2)) & 0xF, high = qh[32 * h + l] >> (2 * s) & 3;
+            y[128 * h + 32 * s + l] = dl * (float)((low | high << 4) - 32);
+        }
     }
 }
 

@@ -26,11 +26,16 @@
 
 // MARK: - Helpers
 
-AVX2 static ALWAYS_INLINE float half(const uint8_t *p) {
-    uint16_t h;
+/// The f16 at p (unaligned) in all 8 lanes: vpbroadcastw from memory, then vcvtph2ps. (Converting
+/// one half with _mm_cvtsi32_si128 made clang insert the 16 bits into a live register, so every
+/// block waited for the previous block's last multiply.)
+AVX2 static ALWAYS_INLINE __m256 half8(const uint8_t *p) {
+    int16_t h;
     memcpy(&h, p, sizeof h);
-    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+    return _mm256_cvtph_ps(_mm_set1_epi16(h));
 }
+
+AVX2 static ALWAYS_INLINE float half(const uint8_t *p) { return _mm256_cvtss_f32(half8(p)); }
 
 /// 8 bytes at p, zero- or sign-extended to eight 32-bit lanes.
 AVX2 static ALWAYS_INLINE __m256i u8x8(const uint8_t *p) { return _mm256_cvtepu8_epi32(_mm_loadu_si64(p)); }
@@ -66,32 +71,29 @@ AVX2 static ALWAYS_INLINE __m256i high_bit16(__m256i qh, __m256i bits) {
 
 AVX2 static void f32_row(const uint8_t *src, ptrdiff_t n, float *dst) { memcpy(dst, src, (size_t)n * sizeof(float)); }
 
-/// The exact float of an f16 whose exponent is all ones, from the half's 32-bit lanes: vcvtph2ps
-/// sets the quiet bit of NaNs, NumPy keeps the payload as it is.
-AVX2 static ALWAYS_INLINE __m256 f16_nan_exact(__m256i h) {
-    const __m256i sign = sll(and_(h, 0x8000), 16), payload = sll(and_(h, 0x3FF), 13);
-    return _mm256_castsi256_ps(or_(or_(sign, set1(0x7F800000)), payload));
-}
-
+/// vcvtph2ps converts every half exactly except signaling NaNs, where it sets the quiet bit (bit 22)
+/// that NumPy leaves clear. So for NaN lanes whose half had its quiet bit (bit 9) clear, clear bit 22
+/// again: branch-free, since random or hostile data can put NaNs anywhere.
 AVX2 static void f16_row(const uint8_t *src, ptrdiff_t n, float *dst) {
     ptrdiff_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m128i h = _mm_loadu_si128((const __m128i *)(src + 2 * i));
-        __m256 v = _mm256_cvtph_ps(h);
-        const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
-        if (!_mm256_testz_ps(nan, nan)) v = _mm256_blendv_ps(v, f16_nan_exact(_mm256_cvtepu16_epi32(h)), nan);
-        _mm256_storeu_ps(dst + i, v);
+        const __m256 v = _mm256_cvtph_ps(h);
+        const __m256i nan_quiet_bit = and_(_mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)), 0x00400000);
+        const __m256i added = _mm256_andnot_si256(sll(_mm256_cvtepu16_epi32(h), 13), nan_quiet_bit);
+        _mm256_storeu_ps(dst + i, _mm256_xor_ps(v, _mm256_castsi256_ps(added)));
     }
     for (; i < n; i++) {  // tail: one half at a time, same repair
         uint16_t h;
         memcpy(&h, src + 2 * i, 2);
-        const float v = half(src + 2 * i);
-        if (v != v) {
-            const uint32_t bits = (uint32_t)(h & 0x8000) << 16 | 0x7F800000 | (uint32_t)(h & 0x3FF) << 13;
-            memcpy(dst + i, &bits, 4);
-        } else {
-            dst[i] = v;
+        float v = half(src + 2 * i);
+        if (v != v && !(h & 0x200)) {
+            uint32_t bits;
+            memcpy(&bits, &v, 4);
+            bits &= ~0x00400000u;
+            memcpy(&v, &bits, 4);
         }
+        dst[i] = v;
     }
 }
 
@@ -111,7 +113,7 @@ AVX2 static void bf16_row(const uint8_t *src, ptrdiff_t n, float *dst) {
 
 AVX2 static void q4_0_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     for (ptrdiff_t i = 0; i < blocks; i++, src += 18, dst += 32) {
-        const __m256 d = _mm256_set1_ps(half(src));
+        const __m256 d = half8(src);
         for (int g = 0; g < 2; g++) {  // elements 8g.. (low nibbles) and 16 + 8g.. (high)
             const __m256i q = u8x8(src + 2 + 8 * g);
             _mm256_storeu_ps(dst + 8 * g, _mm256_mul_ps(d, to_float(sub_(and_(q, 0xF), 8))));
@@ -122,9 +124,8 @@ AVX2 static void q4_0_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
 
 AVX2 static void q4_1_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     for (ptrdiff_t i = 0; i < blocks; i++, src += 20, dst += 32) {
-        const float m1 = half(src + 2);
-        const __m256 d = _mm256_set1_ps(half(src)), m = _mm256_set1_ps(m1);
-        const bool m_is_nan = m1 != m1;
+        const __m256 d = half8(src), m = half8(src + 2);
+        const bool m_is_nan = !_mm256_testz_ps(_mm256_cmp_ps(m, m, _CMP_UNORD_Q), _mm256_set1_ps(-0.0f));
         for (int g = 0; g < 2; g++) {
             const __m256i q = u8x8(src + 4 + 8 * g);
             _mm256_storeu_ps(dst + 8 * g, add_m(_mm256_mul_ps(d, to_float(and_(q, 0xF))), m, m_is_nan));
@@ -136,7 +137,7 @@ AVX2 static void q4_1_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
 AVX2 static void q5_0_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     const __m256i bits[4] = {bits_from(0), bits_from(8), bits_from(16), bits_from(24)};
     for (ptrdiff_t i = 0; i < blocks; i++, src += 22, dst += 32) {
-        const __m256 d = _mm256_set1_ps(half(src));
+        const __m256 d = half8(src);
         uint32_t qh32;
         memcpy(&qh32, src + 2, 4);
         const __m256i qh = set1((int)qh32);
@@ -152,9 +153,8 @@ AVX2 static void q5_0_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
 AVX2 static void q5_1_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     const __m256i bits[4] = {bits_from(0), bits_from(8), bits_from(16), bits_from(24)};
     for (ptrdiff_t i = 0; i < blocks; i++, src += 24, dst += 32) {
-        const float m1 = half(src + 2);
-        const __m256 d = _mm256_set1_ps(half(src)), m = _mm256_set1_ps(m1);
-        const bool m_is_nan = m1 != m1;
+        const __m256 d = half8(src), m = half8(src + 2);
+        const bool m_is_nan = !_mm256_testz_ps(_mm256_cmp_ps(m, m, _CMP_UNORD_Q), _mm256_set1_ps(-0.0f));
         uint32_t qh32;
         memcpy(&qh32, src + 4, 4);
         const __m256i qh = set1((int)qh32);
@@ -169,7 +169,7 @@ AVX2 static void q5_1_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
 
 AVX2 static void q8_0_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     for (ptrdiff_t i = 0; i < blocks; i++, src += 34, dst += 32) {
-        const __m256 d = _mm256_set1_ps(half(src));
+        const __m256 d = half8(src);
         for (int g = 0; g < 4; g++) _mm256_storeu_ps(dst + 8 * g, _mm256_mul_ps(to_float(i8x8(src + 2 + 8 * g)), d));
     }
 }
@@ -190,7 +190,7 @@ AVX2 static ALWAYS_INLINE void iq4_32(const uint8_t *qs, __m256 scale, __m128i l
 
 AVX2 static void iq4_nl_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     const __m128i levels = iq4_levels();
-    for (ptrdiff_t i = 0; i < blocks; i++, src += 18, dst += 32) iq4_32(src + 2, _mm256_set1_ps(half(src)), levels, dst);
+    for (ptrdiff_t i = 0; i < blocks; i++, src += 18, dst += 32) iq4_32(src + 2, half8(src), levels, dst);
 }
 
 // MARK: - 256-element blocks
@@ -209,8 +209,8 @@ AVX2 static void q2_K_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     for (ptrdiff_t i = 0; i < blocks; i++, src += 84, dst += 256) {
         const __m128i scales = _mm_loadu_si128((const __m128i *)src), low4 = _mm_set1_epi8(0xF);
         float dl[16], ml[16];
-        scale16(_mm_and_si128(scales, low4), false, _mm256_set1_ps(half(src + 80)), dl);
-        scale16(_mm_and_si128(_mm_srli_epi16(scales, 4), low4), false, _mm256_set1_ps(half(src + 82)), ml);
+        scale16(_mm_and_si128(scales, low4), false, half8(src + 80), dl);
+        scale16(_mm_and_si128(_mm_srli_epi16(scales, 4), low4), false, half8(src + 82), ml);
         for (int h = 0; h < 2; h++) {
             for (int g = 0; g < 4; g++) {  // l = 8g ... 8g + 7
                 const __m256i q = u8x8(src + 16 + 32 * h + 8 * g);
@@ -239,7 +239,7 @@ AVX2 static ALWAYS_INLINE __m128i q3_K_scales(const uint8_t *s) {
 AVX2 static void q3_K_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     for (ptrdiff_t i = 0; i < blocks; i++, src += 110, dst += 256) {
         float dl[16];
-        scale16(q3_K_scales(src + 96), true, _mm256_set1_ps(half(src + 108)), dl);
+        scale16(q3_K_scales(src + 96), true, half8(src + 108), dl);
         for (int g = 0; g < 4; g++) {  // l = 8g ... 8g + 7
             const __m256i hmask = u8x8(src + 8 * g);
             for (int h = 0; h < 2; h++) {
@@ -269,8 +269,8 @@ AVX2 static ALWAYS_INLINE void k4_scales(const uint8_t *b, float dl[8], float ml
     const uint32_t mn_lo = bw & 0x3F3F3F3F, mn_hi = ((c >> 4) & 0x0F0F0F0F) | ((bw >> 2) & 0x30303030);
     const __m256i sc = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)((uint64_t)sc_hi << 32 | sc_lo)));
     const __m256i mn = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)((uint64_t)mn_hi << 32 | mn_lo)));
-    _mm256_storeu_ps(dl, _mm256_mul_ps(_mm256_set1_ps(half(b)), to_float(sc)));
-    _mm256_storeu_ps(ml, _mm256_mul_ps(_mm256_set1_ps(half(b + 2)), to_float(mn)));
+    _mm256_storeu_ps(dl, _mm256_mul_ps(half8(b), to_float(sc)));
+    _mm256_storeu_ps(ml, _mm256_mul_ps(half8(b + 2), to_float(mn)));
 }
 
 AVX2 static void q4_K_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
@@ -314,7 +314,7 @@ AVX2 static void q5_K_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
 AVX2 static void q6_K_row(const uint8_t *src, ptrdiff_t blocks, float *dst) {
     for (ptrdiff_t i = 0; i < blocks; i++, src += 210, dst += 256) {
         float dl[16];
-        scale16(_mm_loadu_si128((const __m128i *)(src + 192)), true, _mm256_set1_ps(half(src + 208)), dl);
+        scale16(_mm_loadu_si128((const __m128i *)(src + 192)), true, half8(src + 208), dl);
         for (int h = 0; h < 2; h++) {
             for (int g = 0; g < 4; g++) {  // l = 8g ... 8g + 7
                 const __m256i a = u8x8(src + 64 * h + 8 * g), b = u8x8(src + 64 * h + 32 + 8 * g);
