@@ -8,12 +8,19 @@
 //   whole file (most products here are exact, f16 × small integer, so FMA would only change NaN
 //   payload propagation, but that is part of bit-exactness too);
 // - products are associated as gguf-py writes them: K-quants and IQ4_XS multiply d by the
-//   sub-block scale first, then by q (llama.cpp's C does the same; the two agree everywhere);
+//   sub-block scale first, then by q;
 // - NaNs: on x86-64 an SSE/AVX operation with one NaN operand returns it quieted, with two NaNs
 //   the first operand's, and 0·∞ gives the default NaN 0xFFC00000. NumPy uses the same
 //   instructions, so we match its payloads by keeping its operand order. The only place a compiler
 //   may legally swap NaN operands is a commutative add of two NaNs (Q4_1/Q5_1's d·q + m), where we
 //   choose the first operand explicitly (see add_m). Other architectures follow their own NaN rules.
+//
+// llama.cpp's dequantize_row_* (ggml-quants.c) evaluate the same formulas in the same order, and
+// every product here is exact (f16 × small integers), so for finite data the two agree bit for bit
+// with or without the FMA contraction llama.cpp builds may apply. Where they differ, gguf-py is the
+// golden: llama.cpp's f16 → f32 (F16C's vcvtph2ps, or its portable multiply by 2⁻¹¹²) quiets
+// signaling NaNs, which changes F16 tensors' outputs; and a fused d·q + m may propagate another
+// NaN payload than gguf-py's two roundings.
 //
 // The AVX2 kernels (quants_avx2.c) compute the same operations on 8 lanes; tests compare both
 // with goldens made by gguf-py (fixtures/gguf/quants) and with each other.
