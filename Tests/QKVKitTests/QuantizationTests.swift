@@ -74,6 +74,15 @@ private func bitDifferences(_ ours: [Float], _ expected: [UInt32], limit: Int = 
     return (count, first)
 }
 
+/// `count` random bytes, eight per draw (byte-at-a-time is slow in debug builds).
+private func randomBytes(_ count: Int, _ generator: inout SeededGenerator) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: (count + 7) / 8 * 8)
+    bytes.withUnsafeMutableBytes { raw in
+        for i in 0..<raw.count / 8 { raw.storeBytes(of: generator.next().littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+    }
+    return Array(bytes[..<count])
+}
+
 private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }
 
 // MARK: - Goldens
@@ -321,7 +330,7 @@ struct DequantGoldens: @unchecked Sendable {
         var generator = SeededGenerator(state: 0xD0 + UInt64(type.id))
         let total = 100_000, batch = 10_000
         for _ in 0..<total / batch {
-            let bytes = (0..<batch * type.bytes).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let bytes = randomBytes(batch * type.bytes, &generator)
             Self.expectSameOnBothISAs(type, bytes, blocks: batch, "random blocks")
         }
     }
@@ -335,7 +344,7 @@ struct DequantGoldens: @unchecked Sendable {
     func unalignedBuffersAndBlockCounts(type: DequantType, isa: DequantISA) {
         var generator = SeededGenerator(state: 7 + UInt64(type.id))
         let maxBlocks = 33
-        let bytes = (0..<maxBlocks * type.bytes).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let bytes = randomBytes(maxBlocks * type.bytes, &generator)
         let reference = dequantize(type, bytes, blocks: maxBlocks, isa: .portable)
         let sentinel = Float(bitPattern: 0x7FBA_DBAD)
         for blocks in [0, 1, 7, 33] {
@@ -366,7 +375,7 @@ struct DequantGoldens: @unchecked Sendable {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         for blocks in [1, 7, 33] {
             let length = blocks * type.bytes
-            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let bytes = randomBytes(length, &generator)
             let reference = dequantize(type, bytes, blocks: blocks, isa: .portable)
             let pages = (length + page - 1) / page
             let mapped = try #require(GuardPages(dataPages: pages, pageSize: page))
@@ -386,7 +395,7 @@ struct DequantGoldens: @unchecked Sendable {
     func blockRangesGiveTheSameBits(type: DequantType, isa: DequantISA) {
         var generator = SeededGenerator(state: 13 + UInt64(type.id))
         let blocks = 97
-        let bytes = (0..<blocks * type.bytes).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let bytes = randomBytes(blocks * type.bytes, &generator)
         let whole = dequantize(type, bytes, blocks: blocks, isa: isa)
         for _ in 0..<5 {
             var parts: [Float] = []
@@ -400,15 +409,26 @@ struct DequantGoldens: @unchecked Sendable {
         }
     }
 
-    /// Types qkv does not dequantize are refused and write nothing.
-    @Test func otherTypesAreRefused() {
+    /// Types qkv does not dequantize are refused and write nothing; so do block counts ≤ 0.
+    @Test func otherTypesAndEmptyCountsWriteNothing() {
+        let source = [UInt8](repeating: 0x3C, count: 4096)
+        for type in DequantType.all {
+            for isa in DequantISA.both {
+                for blocks in [0, -1, Int.min] {
+                    var out = [Float](repeating: 42, count: 512)
+                    source.withUnsafeBytes { raw in
+                        out.withUnsafeMutableBufferPointer { qkv_ggml_dequantize(isa.value, type.id, raw.baseAddress!, blocks, $0.baseAddress!) }
+                    }
+                    #expect(out.allSatisfy { $0 == 42 }, "\(type.name) \(blocks) blocks wrote output")
+                }
+            }
+        }
         let supported = Set(DequantType.all.map(\.id))
         for id in Int32(-1)...Int32(45) {
             #expect(qkv_ggml_can_dequantize(id) == supported.contains(id), "type \(id)")
             if supported.contains(id) { continue }
             #expect(qkv_ggml_block_elements(id) == 0 && qkv_ggml_block_bytes(id) == 0)
             var out = [Float](repeating: 42, count: 512)
-            let source = [UInt8](repeating: 0x3C, count: 4096)
             source.withUnsafeBytes { raw in
                 out.withUnsafeMutableBufferPointer { qkv_ggml_dequantize(QKV_ISA_AVX2_FMA, id, raw.baseAddress!, 2, $0.baseAddress!) }
             }
@@ -444,7 +464,7 @@ private struct GuardPages {
 /// contents. Offsets here are independent of the C code (written from the layouts).
 private enum DequantLayout {
     static func random(_ type: DequantType, _ generator: inout SeededGenerator) -> [UInt8] {
-        (0..<type.bytes).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        randomBytes(type.bytes, &generator)
     }
 
     /// Offsets of the f16 fields: d, then m or dmin when the type has one.
