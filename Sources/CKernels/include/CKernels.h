@@ -1,4 +1,4 @@
-// Kernels for QKVKit (Float32 GEMM, attention, elementwise, byte un-shuffle), in C because Swift
+// Kernels for QKVKit (Float32 GEMM, attention, elementwise, byte un-shuffle, ggml dequantization), in C because Swift
 // library targets compile for the baseline ISA (SSE2 on x86-64) and may not pass -m flags. AVX2+FMA
 // code lives in functions with a target attribute and is chosen at run time; every other CPU (and
 // arm64) runs portable C.
@@ -112,5 +112,8 @@ void qkv_unshuffle(const unsigned char *shuffled, ptrdiff_t n, ptrdiff_t s, ptrd
                    unsigned char *raw);
 
 #pragma clang assume_nonnull end
+
+// ggml (GGUF) block dequantization.
+#include "qkv_quants.h"
 
 #endif
