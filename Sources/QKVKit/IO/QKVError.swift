@@ -96,6 +96,8 @@ public enum QKVError: Error, Equatable, Sendable {
     case badGGUFMagic(found: [UInt8])
     /// A field at a byte offset holds a value outside what the format allows.
     case invalidField(field: String, offset: Int, expected: String, found: String)
+    /// A tensor of a ggml type qkv cannot dequantize (IQ2, IQ3, TQ, MXFP4, …).
+    case unsupportedQuantization(tensor: String, type: String, supported: String)
     /// Two tensors claim the same bytes of the data section.
     case tensorsOverlap(first: String, second: String, offset: UInt64)
     case unrecognizedFormat(found: [UInt8])
@@ -253,6 +255,8 @@ extension QKVError: CustomStringConvertible {
             return "magic: expected \"GGUF\" (47 47 55 46), found \(hex(found))"
         case let .invalidField(field, offset, expected, found):
             return "\(field) (byte \(offset)): expected \(expected), found \(found)"
+        case let .unsupportedQuantization(tensor, type, supported):
+            return "tensor \(jsonQuoted(tensor)): type \(type) cannot be dequantized yet (supported: \(supported))"
         case let .tensorsOverlap(first, second, offset):
             return "tensor \(jsonQuoted(second)): data at offset \(offset) overlaps tensor \(jsonQuoted(first))"
         case let .cannotOpen(reason):

@@ -328,9 +328,3 @@ extension Kernels {
         }
     }
 }
-
-/// A pointer that parallel loops share; each iteration writes a disjoint slice.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}

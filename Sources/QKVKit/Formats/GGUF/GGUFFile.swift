@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A GGUF model (llama.cpp's format): one file, or the shards of a split model
@@ -124,12 +125,14 @@ public final class GGUFFile: TensorContainer, @unchecked Sendable {
                 return FloatTensor(
                     name: tensor.name, shape: tensor.shape,
                     borrowing: payload.baseAddress!.assumingMemoryBound(to: Float.self), owner: self)
-            case .f32, .f16, .bf16:
-                let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-                if count > 0 { decodeFloats(payload.baseAddress!, dtype: tensor.dtype, count: count, into: floats) }
-                return FloatTensor(name: tensor.name, shape: tensor.shape, taking: floats)
             default:
-                throw .unsupportedTensorDType(tensor: tensor.name, dtype: tensor.dtype.displayName)
+                let type = GGMLType(dtype: tensor.dtype)
+                guard let type, type.canDequantize else {
+                    throw .unsupportedQuantization(tensor: tensor.name, type: tensor.dtype.displayName, supported: GGMLType.dequantizable)
+                }
+                let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+                type.dequantize(payload, into: floats, threads: threads)
+                return FloatTensor(name: tensor.name, shape: tensor.shape, taking: floats)
             }
         }
     }
