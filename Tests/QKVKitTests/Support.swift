@@ -225,3 +225,12 @@ func thrownQKVError(_ body: () throws -> Void) -> QKVError? {
         return .other("unexpected \(type(of: error)): \(error)")
     }
 }
+
+/// Seeded uniform floats for kernel tests.
+func randomFloats(_ count: Int, seed: UInt64, in range: ClosedRange<Float> = -1...1) -> [Float] {
+    var rng = SeededGenerator(state: seed)
+    return (0..<count).map { _ in Float.random(in: range, using: &rng) }
+}
+
+/// Unit roundoff of float32 (half an ulp of 1).
+let unitRoundoff = Double(Float.ulpOfOne) / 2

@@ -1,20 +1,5 @@
-/// What `qkv run` prints: the tokens and the chosen layers' and heads' attention matrices.
-public struct AttentionReport {
-    public struct Token: Sendable, Equatable {
-        public var id: Int
-        public var text: String
-    }
-
-    public var tokens: [Token]
-    public var layers: [LayerAttention]
-    public var heads: [Int]
-
-    public init(tokens: [Token], layers: [LayerAttention], heads: [Int]) {
-        self.tokens = tokens
-        self.layers = layers
-        self.heads = heads
-    }
-
+/// `qkv run`'s output formats.
+extension AttentionReport {
     /// One matrix per layer and head, rows = queries, columns = keys, labelled with token text.
     public func table(decimals: Int) -> String {
         var blocks: [String] = []
