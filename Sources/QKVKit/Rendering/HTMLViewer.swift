@@ -102,7 +102,7 @@ section { min-width: 0; }
 <header>
 <h1 id="title">qkv attention</h1>
 <p>Post-softmax attention: rows are queries, columns are keys. Showing <b id="selection">…</b>.</p>
-<div class="legend"><span>0</span><div><canvas id="legend" width="256" height="1"></canvas><div class="ticks"><span style="left:0%">0</span><span style="left:25%">0.25</span><span style="left:50%">0.5</span><span style="left:75%">0.75</span><span style="left:100%">1</span></div></div><span>1 &nbsp;probability (viridis)</span></div>
+<div class="legend"><div><canvas id="legend" width="256" height="1"></canvas><div class="ticks"><span style="left:0%">0</span><span style="left:25%">0.25</span><span style="left:50%">0.5</span><span style="left:75%">0.75</span><span style="left:100%">1</span></div></div><span>attention probability (viridis scale, the same in every qkv output)</span></div>
 <noscript><p><b>This viewer needs JavaScript</b> (it runs locally; the page loads nothing from the network).</p></noscript>
 </header>
 <main>
