@@ -8,9 +8,14 @@ public enum PNGEncoder {
     /// An 8-bit RGB image; `pixels` holds 3 bytes per pixel, rows top to bottom. Each scanline gets
     /// the filter (None, Sub, Up, Average, Paeth) with the smallest sum of absolute signed bytes,
     /// the heuristic libpng uses.
-    public static func rgb(width: Int, height: Int, pixels: [UInt8]) -> [UInt8] {
+    public static func rgb(width: Int, height: Int, pixels: [UInt8]) -> [UInt8] { rgb(width: width, height: height, pixels: pixels, filter: nil) }
+
+    /// `filter`: one filter type for every row (for tests), nil to choose per row.
+    static func rgb(width: Int, height: Int, pixels: [UInt8], filter: UInt8?) -> [UInt8] {
         precondition(width > 0 && height > 0 && pixels.count == width * height * 3)
-        let filtered = pixels.withUnsafeBytes { filterScanlines($0, width: width, height: height, bytesPerPixel: 3) }
+        let filtered = pixels.withUnsafeBytes {
+            filterScanlines($0, width: width, height: height, bytesPerPixel: 3, forcing: filter)
+        }
         return file(width: width, height: height, colourType: 2, palette: nil, scanlines: filtered)
     }
 
@@ -65,7 +70,9 @@ public enum PNGEncoder {
     }
 
     /// Filter type byte + filtered bytes per row, the filter chosen per row.
-    static func filterScanlines(_ pixels: UnsafeRawBufferPointer, width: Int, height: Int, bytesPerPixel bpp: Int) -> [UInt8] {
+    static func filterScanlines(
+        _ pixels: UnsafeRawBufferPointer, width: Int, height: Int, bytesPerPixel bpp: Int, forcing forced: UInt8? = nil
+    ) -> [UInt8] {
         let stride = width * bpp
         var out = [UInt8](repeating: 0, count: height * (stride + 1))
         let zeros = [UInt8](repeating: 0, count: stride)
@@ -75,7 +82,7 @@ public enum PNGEncoder {
                 for y in 0..<height {
                     let row = source + y * stride
                     let above = y > 0 ? source + (y - 1) * stride : zeroRow.baseAddress!
-                    let filter = bestFilter(row: row, above: above, count: stride, bpp: bpp)
+                    let filter = forced ?? bestFilter(row: row, above: above, count: stride, bpp: bpp)
                     let target = outBuffer.baseAddress! + y * (stride + 1)
                     target[0] = filter
                     apply(filter, row: row, above: above, count: stride, bpp: bpp, into: target + 1)
