@@ -231,6 +231,7 @@ def main():
 
     cases = [
         ("seed", "fixtures/seed.qkv", ["--text", "x1 x2 x3"], (0, 0, 1, 2)),
+        ("one-token", "fixtures/seed.qkv", ["--tokens", "x2"], (0, 0, 0, 0)),
         ("tiny-gpt2", "fixtures/hf/tiny-gpt2", ["--tokens", "1,2,3,4,5"], (1, 3, 4, 0)),
         ("tiny-llama", "fixtures/hf/tiny-llama", ["--tokens", "1,2,3,4,5"], (1, 2, 3, 3)),
     ]

@@ -13,7 +13,7 @@ struct Run: ParsableCommand {
     @Option(help: "Layers to print: all, or a list such as 0,2.") var layers = "all"
     @Option(help: "Heads to print: all, or a list such as 1,3.") var heads = "all"
     @Option(help: ArgumentHelp(
-        "Output format: table, json, csv or markdown (text); html (a self-contained viewer), svg or png (a grid of heatmaps); npz (NumPy).",
+        "Output format: table, json, csv or markdown (text); html (a self-contained viewer), svg or png (a grid of heatmaps); npz (NumPy). png and npz are binary: use -o FILE or a pipe. Tables are shaded on a colour terminal unless NO_COLOR is set.",
         valueName: "format")) var format: Format = .table
     @OptionGroup var destination: OutputArguments
     @Option(help: ArgumentHelp(
