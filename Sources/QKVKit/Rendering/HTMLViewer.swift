@@ -88,6 +88,7 @@ section { min-width: 0; }
 #thumbs .axis { font-size: 11px; color: var(--muted); padding: 0 4px; }
 .thumb { image-rendering: pixelated; image-rendering: crisp-edges; cursor: pointer; outline: 1px solid var(--line); }
 .thumb.selected { outline: 3px solid var(--accent); }
+.thumb:focus-visible { outline: 3px solid #1f6feb; }
 .heatwrap { position: relative; }
 #heatmap { display: block; cursor: crosshair; }
 #tooltip { position: absolute; pointer-events: none; background: rgba(20, 20, 20, 0.9); color: #fff; padding: 3px 7px; border-radius: 4px; font: 12px ui-monospace, Menlo, Consolas, monospace; white-space: pre; z-index: 2; }
@@ -201,7 +202,11 @@ section { min-width: 0; }
       canvas.title = "layer " + layers[l] + " head " + heads[h];
       canvas.setAttribute("role", "button");
       canvas.setAttribute("aria-label", canvas.title);
+      canvas.tabIndex = 0;
       canvas.addEventListener("click", () => select(l, h));
+      canvas.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(l, h); }
+      });
       grid.appendChild(canvas);
       thumbs.push(canvas);
     }

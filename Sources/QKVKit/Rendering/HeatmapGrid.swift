@@ -49,7 +49,7 @@ public struct HeatmapGrid {
     public init(report: AttentionReport, cell: Int? = nil, title: String) {
         let count = report.tokens.count
         let cell = cell ?? Self.defaultCell(tokenCount: count)
-        precondition(cell >= 1)
+        precondition((1...1024).contains(cell), "cell size \(cell) outside 1...1024")
         tokenCount = count
         self.cell = cell
         let scale = cell >= 24 ? 2 : 1

@@ -13,9 +13,11 @@ public enum HeatmapPNG {
     /// The picture before encoding (tests read pixels from it).
     public static func raster(_ report: AttentionReport, cell: Int? = nil, title: String) throws(RenderError) -> RasterImage {
         let grid = HeatmapGrid(report: report, cell: cell, title: title)
-        guard grid.width.multipliedReportingOverflow(by: grid.height).partialValue <= HeatmapGrid.maximumPixels,
-              grid.width <= HeatmapGrid.maximumPixels && grid.height <= HeatmapGrid.maximumPixels
-        else { throw .imageTooLarge(width: grid.width, height: grid.height, maximumPixels: HeatmapGrid.maximumPixels) }
+        let limit = HeatmapGrid.maximumPixels
+        // Each side at most 2^27 first, so the product cannot overflow.
+        guard grid.width <= limit, grid.height <= limit, grid.width * grid.height <= limit else {
+            throw .imageTooLarge(width: grid.width, height: grid.height, maximumPixels: limit)
+        }
 
         var image = RasterImage(width: grid.width, height: grid.height, background: background)
         image.drawText(grid.title, x: HeatmapGrid.margin, y: HeatmapGrid.margin, scale: 2, ink)
