@@ -44,8 +44,12 @@ struct Heads: ParsableCommand {
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
             let model = try CheckpointLoader.open(path: checkpoint.path)
-            let request = AttentionRequest(input: input.request, layers: layers, heads: heads, verify: !noVerify)
-            let statistics = HeadStatisticsReport(try AttentionRunner.run(request, checkpoint: model)).sorted(by: sort)
+            let everything = try AttentionRunner.run(AttentionRequest(input: input.request, verify: !noVerify), checkpoint: model)
+            let layerNumbers = selected(layers, option: "--layers", count: everything.layers.count)
+            let headNumbers = selected(heads, option: "--heads", count: everything.layers.first?.heads.count ?? 0)
+            let report = AttentionReport(
+                tokens: everything.tokens, layers: everything.layers.filter { layerNumbers.contains($0.layer) }, heads: headNumbers)
+            let statistics = HeadStatisticsReport(report).sorted(by: sort)
             switch format {
             case .table: destination.write(text: statistics.table(decimals: precision ?? 3, colour: destination.wantsColour))
             case .json: destination.write(text: statistics.json(decimals: precision).rendered())
@@ -56,3 +60,20 @@ struct Heads: ParsableCommand {
 }
 
 extension HeadStatisticsReport.Metric: ExpressibleByArgument {}
+
+extension Heads {
+    /// `all`, or indices separated by commas or spaces, each in 0..<count; sorted, without repeats.
+    /// A bad list is one error line naming the option.
+    func selected(_ text: String, option: String, count: Int) -> [Int] {
+        guard text.lowercased() != "all" else { return Array(0..<count) }
+        let pieces = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
+        let numbers = pieces.compactMap { Int($0) }
+        guard !pieces.isEmpty, numbers.count == pieces.count else {
+            fail("\(checkpoint.path): \(option): expected \"all\" or a list of numbers, found \"\(text)\"")
+        }
+        if let bad = numbers.first(where: { !(0..<count).contains($0) }) {
+            fail("\(checkpoint.path): \(option): \(bad) is out of range (expected 0..<\(count))")
+        }
+        return Set(numbers).sorted()
+    }
+}

@@ -45,3 +45,10 @@ struct OutputArguments: ParsableArguments {
         }
     }
 }
+
+/// What pictures are titled: the model folder's or file's name.
+func checkpointTitle(_ path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    return trimmed.split(separator: "/").last.map(String.init) ?? String(trimmed)
+}

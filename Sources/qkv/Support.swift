@@ -47,10 +47,3 @@ func printError(_ text: String, terminator: String = "\n") {
 func printLine(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
-
-/// What pictures are titled: the model folder's or file's name.
-func checkpointTitle(_ path: String) -> String {
-    var trimmed = Substring(path)
-    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-    return trimmed.split(separator: "/").last.map(String.init) ?? String(trimmed)
-}

@@ -209,6 +209,13 @@ func runQKVBytes(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8
         let sorted = try runQKV(["heads", "fixtures/hf/tiny-gpt2", "--tokens", "1,2,3,4,5", "--format", "csv", "--sort", "entropy"])
         let entropies = sorted.stdout.split(separator: "\n").dropFirst().map { Double($0.split(separator: ",")[2])! }
         #expect(entropies == entropies.sorted() && entropies.count == 8)
+        let selected = try runQKV(["heads", "fixtures/hf/tiny-gpt2", "--tokens", "1,2,3", "--layers", "1", "--heads", "3,0,3", "--format", "csv"])
+        #expect(selected.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: ",") } == ["1,0", "1,3"])
+        for (option, value) in [("--layers", "4"), ("--heads", "x")] {
+            let bad = try runQKV(["heads", "fixtures/hf/tiny-gpt2", "--tokens", "1,2,3", option, value])
+            #expect(bad.status == 1 && bad.stdout.isEmpty)
+            #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("fixtures/hf/tiny-gpt2: \(option): "))
+        }
         let single = try runQKV(["heads", "fixtures/seed.qkv", "--tokens", "x2", "--format", "json"])
         #expect(single.stdout.contains("\"previous_token\":null"))
     }
