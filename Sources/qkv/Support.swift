@@ -8,6 +8,18 @@ struct CheckpointArgument: ParsableArguments {
     var path: String
 }
 
+/// `--tokens` or `--text`, exactly one.
+struct TokenArguments: ParsableArguments {
+    @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
+    @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+
+    func validate() throws {
+        guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
+    }
+
+    var request: AttentionRequest.Input { tokens.map { .tokens($0) } ?? .text(text ?? "") }
+}
+
 /// Runs `body`; any failure becomes one line on stderr naming the file, and exit status 1.
 func reportingFailures(path: String, _ body: () throws -> Void) throws {
     do {

@@ -1,8 +1,23 @@
 /// `qkv run`'s output formats.
 extension AttentionReport {
     /// One matrix per layer and head, rows = queries, columns = keys, labelled with token text.
-    public func table(decimals: Int) -> String {
-        var blocks: [String] = []
+    /// `colour` shades each score's cell with `ColorMap` (24-bit ANSI, for colour terminals).
+    public func table(decimals: Int, colour: Bool = false) -> String {
+        tables(decimals: decimals).map { layer, head, table in
+            guard colour else { return table.text() }
+            return table.text(background: { row, column in
+                column == 0 ? nil : ColorMap.color(layer.score(head: head, query: row, key: column - 1))
+            })
+        }.joined(separator: "\n\n")
+    }
+
+    /// The same tables as GitHub-flavoured Markdown, separated by blank lines.
+    public func markdown(decimals: Int) -> String {
+        tables(decimals: decimals).map { $0.table.markdown() }.joined(separator: "\n\n")
+    }
+
+    private func tables(decimals: Int) -> [(layer: LayerAttention, head: Int, table: TextTable)] {
+        var tables: [(layer: LayerAttention, head: Int, table: TextTable)] = []
         for layer in layers {
             for head in heads {
                 var table = TextTable(
@@ -13,10 +28,10 @@ extension AttentionReport {
                         fixed(Double(layer.score(head: head, query: query, key: key)), decimals: decimals)
                     })
                 }
-                blocks.append(table.text())
+                tables.append((layer, head, table))
             }
         }
-        return blocks.joined(separator: "\n\n")
+        return tables
     }
 
     /// `{"tokens":[{"id":…,"text":…}],"layers":[{"layer":L,"heads":[{"head":H,"scores":[[…]]}]}]}`.
