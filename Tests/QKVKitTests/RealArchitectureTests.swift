@@ -61,17 +61,8 @@ import Testing
                 AttentionRequest(input: .tokens(ids.map(String.init).joined(separator: " "))), checkpoint: checkpoint)
             #expect(report.tokens.map(\.id) == ids)
             #expect(report.layers.count == expected.count)
-            var worst = 0.0
-            for (layer, heads) in zip(report.layers, expected) {
-                for (h, matrix) in heads.enumerated() {
-                    for (p, row) in matrix.enumerated() {
-                        for (j, value) in row.enumerated() {
-                            worst = max(worst, abs(Double(layer.score(head: h, query: p, key: j)) - value))
-                        }
-                    }
-                }
-            }
-            #expect(worst < 1e-5, "\(model), \(ids.count) tokens: max difference \(worst)")
+            let comparison = AttentionComparison(report, expected: expected, tolerance: 1e-5)
+            #expect(comparison.firstDivergence == nil, "\(model), \(ids.count) tokens: \(comparison)")
         }
     }
 

@@ -234,3 +234,34 @@ func randomFloats(_ count: Int, seed: UInt64, in range: ClosedRange<Float> = -1.
 
 /// Unit roundoff of float32 (half an ulp of 1).
 let unitRoundoff = Double(Float.ulpOfOne) / 2
+
+/// Our attention against a reference [layer][head][query][key], with the cell where they first
+/// part by more than the tolerance (layers, then heads, in order): a failure names the layer and
+/// head to look at, not only a number.
+struct AttentionComparison: CustomStringConvertible {
+    var maximumDifference = 0.0
+    var firstDivergence: (layer: Int, head: Int, query: Int, key: Int, ours: Double, reference: Double)?
+
+    init(_ report: AttentionReport, expected: [[[[Double]]]], tolerance: Double) {
+        for (layer, heads) in zip(report.layers, expected) {
+            for (head, matrix) in heads.enumerated() {
+                for (query, row) in matrix.enumerated() {
+                    for (key, value) in row.enumerated() {
+                        let ours = Double(layer.score(head: head, query: query, key: key))
+                        let difference = abs(ours - value)
+                        if !(difference <= tolerance) && firstDivergence == nil {
+                            firstDivergence = (layer.layer, head, query, key, ours, value)
+                        }
+                        maximumDifference = max(maximumDifference, difference.isNaN ? .infinity : difference)
+                    }
+                }
+            }
+        }
+    }
+
+    var description: String {
+        guard let d = firstDivergence else { return "max difference \(maximumDifference)" }
+        return "first divergence at layer \(d.layer) head \(d.head), query \(d.query) key \(d.key): ours \(d.ours), "
+            + "reference \(d.reference); max difference \(maximumDifference)"
+    }
+}
