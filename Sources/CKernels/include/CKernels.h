@@ -54,6 +54,23 @@ ptrdiff_t qkv_packed_rows_count(ptrdiff_t m, ptrdiff_t k);
 void qkv_pack_rows(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, const float *x, ptrdiff_t ldx,
                    float *packed_rows);
 
+/// qkv_pack_rows with depth chunks that start at multiples of `granule` (k a multiple of it), the
+/// layout qkv_sgemm_stored reads for a weight of that block size; granule 1 is qkv_pack_rows.
+void qkv_pack_rows_granular(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, ptrdiff_t granule, const float *x,
+                            ptrdiff_t ldx, float *packed_rows);
+
+/// out[m, n] (+)= x[m, k] · Wᵀ (+ bias[n]) with W's n rows left in their stored form: row j is
+/// k elements of ggml `type` (qkv_ggml_can_dequantize; F16 and BF16 included) at w + j·row_bytes,
+/// k a multiple of the type's block size. Each depth chunk of NR rows is dequantized and packed
+/// into one panel per thread just before use (no float32 copy of W exists), so the product costs
+/// W's bytes in memory. x is read through packed_rows (qkv_pack_rows_granular with the block
+/// size) when given, else packed here into the calling thread's qkv_thread_buffer.
+/// As in qkv_sgemm, the summation order of an element depends only on m, k and the type, so
+/// splitting the columns across threads gives identical bits.
+void qkv_sgemm_stored(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+                      const float *_Nullable packed_rows, int type, const void *w, ptrdiff_t row_bytes,
+                      const float *_Nullable bias, float *out, ptrdiff_t ldo, bool accumulate);
+
 /// As qkv_sgemm, with B = columns [first_col, first_col + n) of a weight that qkv_pack_weight
 /// packed with packed_cols columns and the same k. first_col must be a multiple of 16. x is read
 /// through packed_rows (qkv_pack_rows of the same x, m and k) when given, else packed here.

@@ -21,6 +21,10 @@ public protocol TensorContainer: AnyObject, Sendable {
     /// Decodes one tensor to Float32. With `verify`, checks its checksum first (where the format
     /// has one). `threads` bounds the threads decoding may use.
     func decode(_ tensor: StoredTensor, verify: Bool, threads: Int) throws -> FloatTensor
+    /// The tensor's bytes exactly as stored, when they can be read in place (memory-mapped, not
+    /// compressed), with the object that keeps them alive; nil otherwise. With `verify`, checks
+    /// the checksum first (where the format has one).
+    func storedBytes(_ tensor: StoredTensor, verify: Bool, threads: Int) throws -> StoredBytes?
     /// Problems with the file as a whole that `verify` reports before decoding tensors (padding).
     func structuralProblems() -> [VerificationProblem]
     /// Where the model's own tokenizer is, if it has one.
@@ -31,6 +35,18 @@ public protocol TensorContainer: AnyObject, Sendable {
 
 extension TensorContainer {
     public func structuralProblems() -> [VerificationProblem] { [] }
+    public func storedBytes(_ tensor: StoredTensor, verify: Bool, threads: Int) throws -> StoredBytes? { nil }
+}
+
+/// A tensor's stored bytes, valid while `owner` lives (a file map, or an inflated file).
+public struct StoredBytes: @unchecked Sendable {
+    public var bytes: UnsafeRawBufferPointer
+    public var owner: AnyObject
+
+    public init(bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        self.bytes = bytes
+        self.owner = owner
+    }
 }
 
 /// A format qkv reads, with what `verify` can check in it.

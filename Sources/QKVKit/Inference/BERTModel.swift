@@ -98,6 +98,17 @@ public struct BERTModel: TransformerModel {
     }
 }
 
+/// out[T, n] (+)= x[T, d] · Wᵀ + b with W [n, d] packed or in its stored form.
+func linear(
+    _ x: UnsafePointer<Float>, _ weight: LinearWeight, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,
+    rows: Int, inner: Int, cols: Int, accumulate: Bool = false, threads: Int
+) {
+    precondition(weight.inner == inner && weight.cols == cols, "weight shape")
+    withExtendedLifetime(bias) {
+        weight.apply(x, bias: bias?.pointer, into: out, rows: rows, accumulate: accumulate, threads: threads)
+    }
+}
+
 /// out[T, n] (+)= x[T, d] · W + b with W packed from PyTorch layout [n, d] (or Conv1D [d, n]).
 func linear(
     _ x: UnsafePointer<Float>, _ weight: PackedWeight, _ bias: FloatTensor?, into out: UnsafeMutablePointer<Float>,

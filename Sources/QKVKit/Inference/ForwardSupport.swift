@@ -43,6 +43,20 @@ struct WeightLoader {
         return (packed, FloatTensor(name: biases.joined(separator: "|"), shape: [packed.cols], values: biasValues))
     }
 
+    /// An nn.Linear weight [out, in]: read where it is stored when it is F16, BF16 or quantized
+    /// and the format allows (no float32 copy), else packed as float32 like `packed`.
+    func linear(_ name: String) throws -> LinearWeight {
+        if let stored = try checkpoint.storedMatrix(name, verify: verify, threads: threads) { return .stored(stored) }
+        return .packed(try packed(name, transposed: true))
+    }
+
+    /// An embedding table [rows, dim]: rows are gathered (and dequantized) per token when it is
+    /// stored as F16, BF16 or quantized, else decoded to float32 once.
+    func embedding(_ name: String) throws -> EmbeddingTable {
+        if let stored = try checkpoint.storedMatrix(name, verify: verify, threads: threads) { return .stored(stored) }
+        return .floats(try callAsFunction(name))
+    }
+
     /// A tensor the architecture can do without (a bias that some checkpoints omit).
     func optional(_ name: String) throws -> FloatTensor? {
         checkpoint.hasTensor(name) ? try callAsFunction(name) : nil
@@ -80,6 +94,23 @@ func addEmbeddingRows(_ table: FloatTensor, ids: [Int], dim: Int, into x: Unsafe
     table.withUnsafeBufferPointer { rows in
         for (p, id) in ids.enumerated() {
             Kernels.addInPlace(x + p * dim, rows.baseAddress! + id * dim, count: dim)
+        }
+    }
+}
+
+/// A token embedding table: float32, or rows left in their stored form and dequantized per token.
+enum EmbeddingTable {
+    case floats(FloatTensor)  // (vocab_size, dim)
+    case stored(StoredMatrix)  // (vocab_size, dim) as stored
+
+    /// x[p] += table[ids[p]] for x [T, dim].
+    func addRows(ids: [Int], dim: Int, into x: UnsafeMutablePointer<Float>) {
+        switch self {
+        case let .floats(table):
+            addEmbeddingRows(table, ids: ids, dim: dim, into: x)
+        case let .stored(matrix):
+            let row = ScratchBuffer(dim)
+            for (p, id) in ids.enumerated() { matrix.addRow(id, into: x + p * dim, scratch: row.pointer) }
         }
     }
 }

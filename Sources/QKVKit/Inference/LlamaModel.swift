@@ -10,20 +10,20 @@ public struct LlamaModel: TransformerModel {
     /// Linear weights in PyTorch layout [out, in].
     struct Layer {
         var attnNorm: FloatTensor  // (dim)
-        var wq: PackedWeight  // (n_heads * head_dim, dim)
-        var wk, wv: PackedWeight  // (n_kv_heads * head_dim, dim)
+        var wq: LinearWeight  // (n_heads * head_dim, dim)
+        var wk, wv: LinearWeight  // (n_kv_heads * head_dim, dim)
         var bq, bk, bv: FloatTensor?  // present with attention_bias
-        var wo: PackedWeight  // (dim, n_heads * head_dim)
+        var wo: LinearWeight  // (dim, n_heads * head_dim)
         var bo: FloatTensor?
         var qNorm, kNorm: FloatTensor?  // (head_dim), present with q/k norm (Qwen3)
         var ffnNorm: FloatTensor  // (dim)
-        var wGate, wUp: PackedWeight  // (hidden, dim)
-        var wDown: PackedWeight  // (dim, hidden)
+        var wGate, wUp: LinearWeight  // (hidden, dim)
+        var wDown: LinearWeight  // (dim, hidden)
         var bGate, bUp, bDown: FloatTensor?  // present with mlp_bias
     }
 
     struct Weights {
-        var embed: FloatTensor  // (vocab_size, dim)
+        var embed: EmbeddingTable  // (vocab_size, dim)
         var layers: [Layer]
         var inverseFrequencies: [Float]  // (head_dim / 2)
     }
@@ -32,17 +32,17 @@ public struct LlamaModel: TransformerModel {
         let layers = try (0..<c.layerCount).map { i in
             let p = "layers.\(i)."
             return Layer(
-                attnNorm: try w(p + "attn_norm.weight"), wq: try w.packed(p + "wq", transposed: true),
-                wk: try w.packed(p + "wk", transposed: true), wv: try w.packed(p + "wv", transposed: true),
+                attnNorm: try w(p + "attn_norm.weight"), wq: try w.linear(p + "wq"),
+                wk: try w.linear(p + "wk"), wv: try w.linear(p + "wv"),
                 bq: try w.optional(p + "bq"), bk: try w.optional(p + "bk"), bv: try w.optional(p + "bv"),
-                wo: try w.packed(p + "wo", transposed: true), bo: try w.optional(p + "bo"),
+                wo: try w.linear(p + "wo"), bo: try w.optional(p + "bo"),
                 qNorm: try w.optional(p + "q_norm.weight"), kNorm: try w.optional(p + "k_norm.weight"),
-                ffnNorm: try w(p + "ffn_norm.weight"), wGate: try w.packed(p + "w_gate", transposed: true),
-                wUp: try w.packed(p + "w_up", transposed: true), wDown: try w.packed(p + "w_down", transposed: true),
+                ffnNorm: try w(p + "ffn_norm.weight"), wGate: try w.linear(p + "w_gate"),
+                wUp: try w.linear(p + "w_up"), wDown: try w.linear(p + "w_down"),
                 bGate: try w.optional(p + "b_gate"), bUp: try w.optional(p + "b_up"), bDown: try w.optional(p + "b_down"))
         }
         let frequencies = Kernels.ropeInverseFrequencies(headDim: c.headDim, theta: Float(c.ropeTheta!))
-        weights = Weights(embed: try w("embed"), layers: layers, inverseFrequencies: frequencies)
+        weights = Weights(embed: try w.embedding("embed"), layers: layers, inverseFrequencies: frequencies)
         config = c
         threads = w.threads
     }
@@ -66,7 +66,7 @@ public struct LlamaModel: TransformerModel {
         var result: [LayerAttention] = []
 
         // 1. Token embeddings (positions enter through RoPE).
-        addEmbeddingRows(weights.embed, ids: tokens, dim: d, into: x.pointer)
+        weights.embed.addRows(ids: tokens, dim: d, into: x.pointer)
 
         for (index, layer) in weights.layers.enumerated() where index <= lastLayer {
             // 2. RMSNorm, projections, per-head q/k norm (Qwen3), rotary positions on q and k.

@@ -119,6 +119,18 @@ public final class Checkpoint: @unchecked Sendable {
         return try container.decode(info.stored, verify: verify, threads: threads)
     }
 
+    /// A weight matrix as stored, for products that read it in place: its ggml type (F16, BF16
+    /// or a block-quantized type qkv dequantizes) and bytes, when the tensor is a 2-D matrix of
+    /// such a type that the format can hand over unconverted; nil otherwise (float32 weights, and
+    /// compressed payloads, take the packed float32 path).
+    public func storedMatrix(_ name: String, verify: Bool, threads: Int = ThreadCount.automatic) throws -> StoredMatrix? {
+        guard let info = tensorInfo(name), info.shape.count == 2, let type = GGMLType(dtype: info.dtype),
+              type != .f32, type.canDequantize, info.shape[1] % type.blockElements == 0,
+              let stored = try container.storedBytes(info.stored, verify: verify, threads: threads)
+        else { return nil }
+        return StoredMatrix(type: type, rows: info.shape[0], columns: info.shape[1], storage: stored)
+    }
+
     /// The config and definition of a model `run` can run, or the error saying why it cannot.
     public func runnable() throws -> (config: ModelConfig, definition: any ArchitectureDefinition.Type) {
         guard let definition, let config else {

@@ -139,6 +139,16 @@ public final class GGUFFile: TensorContainer, @unchecked Sendable {
 
     public var tokenizerLocations: String { "metadata tokenizer.ggml.model" }
 
+    /// Every GGUF payload lies in the map as it is stored.
+    public func storedBytes(_ tensor: StoredTensor, verify: Bool, threads: Int) throws -> StoredBytes? {
+        try located(tensor.file) { () throws(QKVError) in
+            guard let input = inputs[tensor.file] else { throw .missingTensor(tensor.name) }
+            let bytes = try input.mapped()
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[Int(tensor.fileOffset)..<Int(tensor.fileOffset + tensor.storedBytes)])
+            return StoredBytes(bytes: payload, owner: self)
+        }
+    }
+
     /// The tokenizer keys, when the file has them (`tokenizer.ggml.model`).
     public func tokenizerSource() -> TokenizerSource? {
         header.value("tokenizer.ggml.model") == nil ? nil : .gguf(header)

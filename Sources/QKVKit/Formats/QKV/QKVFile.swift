@@ -168,6 +168,17 @@ public final class QKVFile: TensorContainer, @unchecked Sendable {
         }
     }
 
+    /// Raw payloads lie in the (mapped or inflated) file as stored; compressed ones do not.
+    public func storedBytes(_ info: StoredTensor, verify: Bool, threads: Int) throws -> StoredBytes? {
+        guard info.encoding == .raw else { return nil }
+        return try located(path) { () throws(QKVError) in
+            let bytes = try fileContents()
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[Int(info.fileOffset)..<Int(info.fileOffset + info.storedBytes)])
+            if verify { try checkCRC(info, computed: CRC32.parallelChecksum(payload, threads: threads)) }
+            return StoredBytes(bytes: payload, owner: self)
+        }
+    }
+
     func decodeTensor(_ info: StoredTensor, verify: Bool, threads: Int) throws(QKVError) -> FloatTensor {
         let bytes = try fileContents()
         let payload = UnsafeRawBufferPointer(rebasing: bytes[Int(info.fileOffset)..<Int(info.fileOffset + info.storedBytes)])

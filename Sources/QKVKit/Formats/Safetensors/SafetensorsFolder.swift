@@ -52,6 +52,11 @@ public final class SafetensorsFolder: TensorContainer, @unchecked Sendable {
 
     public var tokenizerLocations: String { "tokenizer.json and vocab.txt in \(folder.isEmpty ? "." : folder)" }
 
+    /// safetensors payloads are stored raw, in the map.
+    public func storedBytes(_ tensor: StoredTensor, verify: Bool, threads: Int) throws -> StoredBytes? {
+        StoredBytes(bytes: try archive.rawBytes(tensor.name), owner: archive)
+    }
+
     /// tokenizer.json, else vocab.txt (with tokenizer_config.json when present), in the folder.
     public func tokenizerSource() -> TokenizerSource? {
         let folderURL = URL(fileURLWithPath: folder.isEmpty ? "." : folder)
