@@ -88,6 +88,25 @@ import Testing
         }
     }
 
+    /// Half-precision weights read where they are stored (raw f16/bf16: `StoredMatrix` products,
+    /// embeddings gathered per token) give the same bits as the same weights decoded to float32
+    /// first (compressed payloads take the packed path): granule-1 chunks are the float32 ones.
+    @Test(arguments: ["tiny-bert", "tiny-llama", "tiny-qwen3", "tiny-mistral"])
+    func halfPrecisionInPlaceEqualsDecoded(model: String) throws {
+        let source = try CheckpointLoader.open(path: fixturePath("hf/\(model)"))
+        for dtype in [DType.f16, .bf16] {
+            let inPlace = try QKVConverter(dtype: dtype, encoding: .raw).convert(source).bytes
+            let decoded = try QKVConverter(dtype: dtype, encoding: .zlib).convert(source).bytes
+            let a = try CheckpointLoader.open(path: try temporaryFile(inPlace))
+            let b = try CheckpointLoader.open(path: try temporaryFile(decoded))
+            #expect(try a.storedMatrix("layers.0.wq", verify: true) != nil)
+            #expect(try b.storedMatrix("layers.0.wq", verify: true) == nil)
+            let request = AttentionRequest(input: .tokens("3 1 4 1 5 9 2 6 5 3 5 8 9"))
+            let x = try AttentionRunner.run(request, checkpoint: a), y = try AttentionRunner.run(request, checkpoint: b)
+            #expect(x.layers == y.layers, "\(model) \(dtype)")
+        }
+    }
+
     @Test func gptLayerSelectionStopsEarlyButMatches() throws {
         let checkpoint = try CheckpointLoader.open(path: fixturePath("hf/tiny-gpt2"))
         let all = try AttentionRunner.run(AttentionRequest(input: .tokens("1 2 3")), checkpoint: checkpoint)

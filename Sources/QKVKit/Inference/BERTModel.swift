@@ -8,20 +8,19 @@ public struct BERTModel: TransformerModel {
 
     /// Linear weights stored in PyTorch layout [out, in] (y = x · Wᵀ + b), packed at load.
     struct Layer {
-        var wqkv: PackedWeight  // wq | wk | wv: (3*dim, dim)
-        var bqkv: FloatTensor  // bq | bk | bv: (3*dim)
-        var wo: PackedWeight  // (dim, dim)
+        var qkv: QKVProjection  // wq | wk | wv: (3*dim, dim), bq | bk | bv: (3*dim)
+        var wo: LinearWeight  // (dim, dim)
         var bo: FloatTensor  // (dim)
         var attnNormWeight, attnNormBias: FloatTensor  // (dim)
-        var wUp: PackedWeight  // (hidden, dim)
+        var wUp: LinearWeight  // (hidden, dim)
         var bUp: FloatTensor  // (hidden)
-        var wDown: PackedWeight  // (dim, hidden)
+        var wDown: LinearWeight  // (dim, hidden)
         var bDown: FloatTensor  // (dim)
         var ffnNormWeight, ffnNormBias: FloatTensor  // (dim)
     }
 
     struct Weights {
-        var embed: FloatTensor  // (vocab_size, dim)
+        var embed: EmbeddingTable  // (vocab_size, dim)
         var pos: FloatTensor  // (max_position_embeddings, dim)
         var tokenType: FloatTensor  // (type_vocab_size, dim)
         var embedNormWeight, embedNormBias: FloatTensor  // (dim)
@@ -31,17 +30,16 @@ public struct BERTModel: TransformerModel {
     init(config: ModelConfig, loading w: WeightLoader) throws {
         let layers = try (0..<config.layerCount).map { i in
             let p = "layers.\(i)."
-            let (wqkv, bqkv) = try w.stackedLinear([p + "wq", p + "wk", p + "wv"], biases: [p + "bq", p + "bk", p + "bv"])
             return Layer(
-                wqkv: wqkv, bqkv: bqkv,
-                wo: try w.packed(p + "wo", transposed: true), bo: try w(p + "bo"),
+                qkv: try QKVProjection(loading: w, weights: [p + "wq", p + "wk", p + "wv"], biases: [p + "bq", p + "bk", p + "bv"]),
+                wo: try w.linear(p + "wo"), bo: try w(p + "bo"),
                 attnNormWeight: try w(p + "attn_norm.weight"), attnNormBias: try w(p + "attn_norm.bias"),
-                wUp: try w.packed(p + "w_up", transposed: true), bUp: try w(p + "b_up"),
-                wDown: try w.packed(p + "w_down", transposed: true), bDown: try w(p + "b_down"),
+                wUp: try w.linear(p + "w_up"), bUp: try w(p + "b_up"),
+                wDown: try w.linear(p + "w_down"), bDown: try w(p + "b_down"),
                 ffnNormWeight: try w(p + "ffn_norm.weight"), ffnNormBias: try w(p + "ffn_norm.bias"))
         }
         weights = Weights(
-            embed: try w("embed"), pos: try w("pos"), tokenType: try w("token_type"),
+            embed: try w.embedding("embed"), pos: try w("pos"), tokenType: try w("token_type"),
             embedNormWeight: try w("embed_norm.weight"), embedNormBias: try w("embed_norm.bias"), layers: layers)
         self.config = config
         threads = w.threads
@@ -64,14 +62,14 @@ public struct BERTModel: TransformerModel {
         var result: [LayerAttention] = []
 
         // 1. Embeddings: word + position + token type 0, then LayerNorm.
-        addEmbeddingRows(weights.embed, ids: tokens, dim: d, into: x.pointer)
+        weights.embed.addRows(ids: tokens, dim: d, into: x.pointer)
         addEmbeddingRows(weights.pos, ids: Array(0..<t), dim: d, into: x.pointer)
         addEmbeddingRows(weights.tokenType, ids: Array(repeating: 0, count: t), dim: d, into: x.pointer)
         layerNorm(x.pointer, rows: t, cols: d, weights.embedNormWeight, weights.embedNormBias, eps: eps)
 
         for (index, layer) in weights.layers.enumerated() where index <= lastLayer {
             // 2. Q, K, V projections with bias, as one product.
-            linear(x.pointer, layer.wqkv, layer.bqkv, into: qkv.pointer, rows: t, inner: d, cols: 3 * d, threads: threads)
+            layer.qkv.apply(x.pointer, into: qkv.pointer, rows: t, threads: threads)
             // 3. Full (bidirectional) attention per head, read in place from the fused rows.
             let shape = AttentionShape(
                 tokens: t, heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, causal: false, qStride: 3 * d,
@@ -95,6 +93,39 @@ public struct BERTModel: TransformerModel {
             layerNorm(x.pointer, adding: projected.pointer, rows: t, cols: d, layer.ffnNormWeight, layer.ffnNormBias, eps: eps)
         }
         return result
+    }
+}
+
+/// Q, K and V projections into one [T, 3·dim] buffer (q | k | v per row): float32 weights stacked
+/// and packed as one matrix (one product), or three stored matrices writing their thirds.
+enum QKVProjection {
+    case fused(PackedWeight, FloatTensor)  // (3*dim, dim), (3*dim)
+    case separate([StoredMatrix], [FloatTensor])  // 3 × (dim, dim), 3 × (dim)
+
+    init(loading w: WeightLoader, weights: [String], biases: [String]) throws {
+        let stored = try weights.compactMap { try w.checkpoint.storedMatrix($0, verify: w.verify, threads: w.threads) }
+        if stored.count == weights.count {
+            self = .separate(stored, try biases.map { try w($0) })
+        } else {
+            let (packed, bias) = try w.stackedLinear(weights, biases: biases)
+            self = .fused(packed, bias)
+        }
+    }
+
+    func apply(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, rows t: Int, threads: Int) {
+        switch self {
+        case let .fused(weight, bias):
+            withExtendedLifetime(bias) { weight.apply(x, bias: bias.pointer, into: out, rows: t, threads: threads) }
+        case let .separate(matrices, biases):
+            let width = matrices.reduce(0) { $0 + $1.rows }
+            var offset = 0
+            for (matrix, bias) in zip(matrices, biases) {
+                withExtendedLifetime(bias) {
+                    matrix.apply(x, bias: bias.pointer, into: out + offset, outStride: width, rows: t, threads: threads)
+                }
+                offset += matrix.rows
+            }
+        }
     }
 }
 

@@ -21,7 +21,7 @@ public struct GPT2Model: TransformerModel {
     }
 
     struct Weights {
-        var embed: FloatTensor  // (vocab_size, dim)
+        var embed: EmbeddingTable  // (vocab_size, dim)
         var pos: FloatTensor  // (n_positions, dim)
         var layers: [Layer]
     }
@@ -37,7 +37,7 @@ public struct GPT2Model: TransformerModel {
                 wUp: try w.packed(p + "w_up", transposed: false), bUp: try w(p + "b_up"),
                 wDown: try w.packed(p + "w_down", transposed: false), bDown: try w(p + "b_down"))
         }
-        weights = Weights(embed: try w("embed"), pos: try w("pos"), layers: layers)
+        weights = Weights(embed: try w.embedding("embed"), pos: try w("pos"), layers: layers)
         self.config = config
         threads = w.threads
     }
@@ -58,7 +58,7 @@ public struct GPT2Model: TransformerModel {
         var result: [LayerAttention] = []
 
         // 1. Token plus learned position embeddings.
-        addEmbeddingRows(weights.embed, ids: tokens, dim: d, into: x.pointer)
+        weights.embed.addRows(ids: tokens, dim: d, into: x.pointer)
         addEmbeddingRows(weights.pos, ids: Array(0..<t), dim: d, into: x.pointer)
 
         for (index, layer) in weights.layers.enumerated() where index <= lastLayer {
