@@ -22,6 +22,10 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        #if DEBUG
+        printError("qkv: warning: this qkv is a debug build (swift run and swift build build debug), 30-50x slower "
+            + "than a release build; time with `swift build -c release` and .build/release/qkv")
+        #endif
         try reportingFailures(path: checkpoint.path) {
             let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
             let result = try Benchmark.run(

@@ -14,6 +14,8 @@ public struct BenchmarkResult: Sendable {
     /// Floating-point operations of one forward pass (2 per multiply-add of every matrix product).
     public var flopsPerForward: Double
     public var peakResidentBytes: Int
+    /// Parameters per stored weight type (`Q4_K`, `f32`, …), most first.
+    public var weightFormats: [(type: String, parameters: Int)] = []
 
     public var sorted: [Double] { forwardMilliseconds.sorted() }
     public var minimum: Double { sorted.first ?? 0 }
@@ -49,7 +51,14 @@ public enum Benchmark {
         return BenchmarkResult(
             loadMilliseconds: loadMilliseconds, forwardMilliseconds: times, tokens: tokens.count,
             flopsPerForward: forwardFLOPs(checkpoint, config: model.config, tokens: tokens.count),
-            peakResidentBytes: peakResidentBytes())
+            peakResidentBytes: peakResidentBytes(), weightFormats: weightFormats(checkpoint))
+    }
+
+    /// Parameters per stored type, most first (ties by name).
+    public static func weightFormats(_ checkpoint: Checkpoint) -> [(type: String, parameters: Int)] {
+        var counts: [String: Int] = [:]
+        for tensor in checkpoint.tensors where tensor.isParameter { counts[tensor.dtype.displayName, default: 0] += tensor.elementCount }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
     }
 
     /// 2·T per weight of every matrix the pass multiplies by, plus the two attention products,
