@@ -61,12 +61,21 @@ public final class Checkpoint: @unchecked Sendable {
         let settingsPath = if case let .huggingFace(_, file) = source.settings { file } else { container.path }
         let shapes = Dictionary(infos.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         let tokenCount: Int? = if case let .strings(tokens)? = container.metadata["tokenizer.ggml.tokens"] { tokens.count } else { nil }
-        let config = try located(settingsPath) { () throws(QKVError) in
+        var config = try located(settingsPath) { () throws(QKVError) in
             try definition.configuration(settings, context: ConfigContext(shapes: shapes, tokenCount: tokenCount))
         }
         Self.markTiedCopies(&infos, config: config)
         try located(container.path) { () throws(QKVError) in
             try Self.checkFormatRules(container, config: config)
+            // A file without tensors (llama.cpp's vocabulary-only GGUF files) opens and inspects;
+            // only running needs the weights.
+            guard !infos.isEmpty else {
+                var oneLayer = config
+                oneLayer.layerCount = min(config.layerCount, 1)
+                config.unsupported = config.unsupported ?? .missingTensor(
+                    definition.expectedTensors(oneLayer).first(where: \.isRequired)?.name ?? "embed")
+                return
+            }
             try ArchitectureRegistry.validate(definition, config, tensors: infos)
         }
         self.config = config
