@@ -95,6 +95,14 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// Rules of the format's own metadata that need the resolved config.
     private static func checkFormatRules(_ container: any TensorContainer, config: ModelConfig) throws(QKVError) {
+        if container.format.name == "gguf", case let .strings(tokens)? = container.metadata["tokenizer.ggml.tokens"],
+           tokens.count != config.vocabSize {
+            // llama.cpp's vocabulary has one token per row of token_embd (its converter pads the list).
+            let architecture = container.model.architecture ?? config.architecture
+            throw .invalidMetadataValue(
+                key: "tokenizer.ggml.tokens", expected: "\(config.vocabSize) entries (\(architecture).vocab_size)",
+                found: "\(tokens.count) entries")
+        }
         guard container.format.name == "qkv" else { return }
         if let tokens = try container.metadata.strings("tokenizer.tokens"), tokens.count != config.vocabSize {
             throw .invalidMetadataValue(
