@@ -74,6 +74,12 @@ public final class GGUFFile: TensorContainer, @unchecked Sendable {
                 key: "split.tensors.count", expected: "\(stored.count) (the tensors in the \(count) shards)", found: String(total)))
         }
         tensors = stored
+        switch header.value("general.architecture") {
+        case nil, .string?: break
+        case let other?:
+            // llama.cpp refuses it too; read as "no architecture" it would open as an unknown model.
+            throw LocatedError(path: path, error: .wrongMetadataType(key: "general.architecture", expected: "string", found: other.typeName))
+        }
         metadata = Metadata(header.entries.map { ($0.key, $0.value.metadataValue) })
         format = CheckpointFormat(name: "gguf", description: "gguf v\(header.version)", hasChecksums: false)
     }
