@@ -116,6 +116,10 @@ public final class GGUFFile: TensorContainer, @unchecked Sendable {
             throw .invalidMetadataValue(
                 key: "split.count", expected: "a file named NAME-0000k\(suffix) for a model split in \(count)", found: name)
         }
+        // The file opened must be one of the shards (not NAME-00003-of-00002.gguf beside two others).
+        guard let number = Int(stem.suffix(5)), (1...count).contains(number) else {
+            throw .invalidMetadataValue(key: "split.count", expected: "a shard number in 1...\(count) in the file name", found: name)
+        }
         let prefix = stem.dropLast(6)
         return (1...count).map { joinPath(folder, String(prefix) + String(format: "-%05d", $0) + suffix) }
     }
