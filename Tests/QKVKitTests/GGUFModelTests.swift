@@ -252,6 +252,15 @@ func maximumDifference(_ a: [LayerAttention], _ b: [LayerAttention]) -> Float {
         let unsplit = try AttentionRunner.run(AttentionRequest(input: .tokens(ids)), checkpoint: whole)
         #expect(split.layers == unsplit.layers)
         try Self.expectGoldenAttention(checkpoint, model, label: shard)
+        // convert reads both shards; inspect shows the whole model.
+        let (bytes, _) = try QKVConverter().convert(checkpoint)
+        let converted = try CheckpointLoader.open(path: try temporaryFile(bytes))
+        #expect(try AttentionRunner.run(AttentionRequest(input: .tokens(ids)), checkpoint: converted).layers == unsplit.layers)
+        let inspect = try runQKV(["inspect", fixturePath("gguf/tiny/" + shard), "--format", "json"])
+        #expect(inspect.status == 0)
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        #expect((root["total_parameters"] as? NSNumber)?.intValue == model.parameters)
+        #expect((root["tensors"] as? [Any])?.count == 21)
     }
 
     /// A shard copied alone: the error names the missing shard's number and the file opened.
@@ -293,6 +302,12 @@ func maximumDifference(_ a: [LayerAttention], _ b: [LayerAttention]) -> Float {
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("llama"))
         }
+        // convert keeps the config and the vocabulary, and the result opens the same way.
+        let (bytes, summary) = try QKVConverter().convert(checkpoint)
+        #expect(summary.tensorCount == 0)
+        let converted = try CheckpointLoader.open(path: try temporaryFile(bytes))
+        #expect(converted.config == checkpoint.config)
+        #expect(converted.vocabulary == checkpoint.vocabulary)
         let run = try runQKV(["run", path, "--tokens", "1,2"])
         #expect(run.status == 1)
         #expect(run.stdout.isEmpty)
