@@ -259,7 +259,6 @@ def numpy_check(path: Path, token_lists: list[list[int]], expected: list[np.ndar
 # MARK: - SmolLM2-135M-Instruct (real model)
 
 SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2_SHA256 = None  # filled in from the file and recorded in the reference
 SMOLLM2_TEXTS = [
     # 24 tokens of ordinary English prose
     "The quick brown fox jumps over the lazy dog, while three curious researchers measure how attention heads "
@@ -611,7 +610,7 @@ def build_tiny() -> None:
         for spec, ftype in TYPE_FILES + ARCH_FILES:
             path = out / f"{spec.name}-{ftype}.gguf"
             if ftype != "F32":
-                refused = llama_quantize(str(f32_files[spec.name]), str(path), ftype if ftype != "F16" else "F16")
+                refused = llama_quantize(str(f32_files[spec.name]), str(path), ftype)
                 assert refused is None, (path.name, refused)
             entries.append(reference_entry(path, spec, ftype, originals[spec.name] if ftype == "F32" else None))
 
@@ -657,12 +656,14 @@ def build_tiny() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="*", choices=["smollm2", "tiny"], default=[])
+    parser.add_argument("what", nargs="*", metavar="smollm2|tiny", help="what to make (default: both)")
     parser.add_argument("--cache", default=os.environ.get("QKV_MODEL_CACHE", str(Path.home() / ".cache/qkv-models")))
     args = parser.parse_args()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     chosen = args.what or ["tiny", "smollm2"]
+    if unknown := set(chosen) - {"tiny", "smollm2"}:
+        parser.error(f"unknown {sorted(unknown)}: choose smollm2 and/or tiny")
     if "tiny" in chosen:
         build_tiny()
     if "smollm2" in chosen:
