@@ -88,27 +88,88 @@ public struct Llama2cTokenizer: TextTokenizer {
         return tokens
     }
 
-    /// The best merge of each adjacent pair (nil: the pair is no piece), kept up to date as pairs
-    /// merge: only the neighbours of a merge change, so each step costs one scan, not n lookups.
+    /// run.c's merge loop: while some adjacent pair concatenates to a piece scoring above -1e10,
+    /// merge the best, the leftmost of equal scores. run.c rescans the whole sequence per merge
+    /// (quadratic); here the candidate pairs wait in a heap ordered by (score, position) over a
+    /// linked list of the tokens, and a pair whose tokens have changed since it was queued is
+    /// skipped when it comes up. Positions only ever get merged into their left neighbour, so a
+    /// smaller position is further left, as run.c's scan order.
     private func merge(_ tokens: inout [Int]) {
-        func candidate(_ left: Int, _ right: Int) -> (id: Int, score: Float)? {
-            guard let id = ids[pieces[left] + pieces[right]] else { return nil }
-            return (id, vocabulary.scores[id])
+        let count = tokens.count
+        guard count > 1 else { return }
+        var next = Array(1...count), previous = Array(-1..<(count - 1))
+        var alive = [Bool](repeating: true, count: count)
+        var heap = MergeHeap()
+        func enqueue(_ left: Int) {
+            let right = next[left]
+            guard left >= 0, right < count, let id = ids[pieces[tokens[left]] + pieces[tokens[right]]] else { return }
+            let score = vocabulary.scores[id]
+            // run.c's best_score starts at -1e10 (a float) and only a strictly greater score wins: NaN never.
+            guard score > Float(-1e10) else { return }
+            heap.push(MergeHeap.Candidate(score: score, left: left, right: right, leftToken: tokens[left], rightToken: tokens[right], id: id))
         }
-        var pairs = tokens.indices.dropLast().map { candidate(tokens[$0], tokens[$0 + 1]) }
-        while true {
-            // run.c: best_score starts at -1e10 (as a float) and only a strictly greater score wins.
-            var best: (index: Int, id: Int, score: Float)?
-            for (index, pair) in pairs.enumerated() {
-                guard let pair, pair.score > (best?.score ?? Float(-1e10)) else { continue }
-                best = (index, pair.id, pair.score)
+        for left in 0..<(count - 1) { enqueue(left) }
+        while let best = heap.pop() {
+            let (left, right) = (best.left, best.right)
+            guard alive[left], alive[right], next[left] == right, tokens[left] == best.leftToken, tokens[right] == best.rightToken else {
+                continue
             }
-            guard let best else { return }
-            tokens[best.index] = best.id
-            tokens.remove(at: best.index + 1)
-            pairs.remove(at: best.index)
-            if best.index > 0 { pairs[best.index - 1] = candidate(tokens[best.index - 1], best.id) }
-            if best.index < pairs.count { pairs[best.index] = candidate(best.id, tokens[best.index + 1]) }
+            tokens[left] = best.id
+            alive[right] = false
+            next[left] = next[right]
+            if next[right] < count { previous[next[right]] = left }
+            if previous[left] >= 0 { enqueue(previous[left]) }
+            enqueue(left)
         }
+        tokens = (0..<count).filter { alive[$0] }.map { tokens[$0] }
+    }
+}
+
+/// A binary max-heap of merge candidates: highest score first, then leftmost.
+private struct MergeHeap {
+    struct Candidate {
+        var score: Float
+        var left: Int
+        var right: Int
+        var leftToken: Int
+        var rightToken: Int
+        var id: Int
+
+        /// Comes out before `other`. Scores are never NaN here.
+        func precedes(_ other: Candidate) -> Bool {
+            score != other.score ? score > other.score : left < other.left
+        }
+    }
+
+    private var items: [Candidate] = []
+
+    mutating func push(_ candidate: Candidate) {
+        items.append(candidate)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].precedes(items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Candidate? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let first = 2 * parent + 1, second = first + 1
+                var best = parent
+                if first < items.count, items[first].precedes(items[best]) { best = first }
+                if second < items.count, items[second].precedes(items[best]) { best = second }
+                guard best != parent else { break }
+                items.swapAt(parent, best)
+                parent = best
+            }
+        }
+        return top
     }
 }

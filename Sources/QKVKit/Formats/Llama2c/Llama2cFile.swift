@@ -35,7 +35,7 @@ public final class Llama2cFile: TensorContainer, @unchecked Sendable {
             guard let legacy = Llama2cHeader.legacy(first, fileSize: file.size) else {
                 throw .invalidField(
                     field: "magic", offset: 0,
-                    expected: "\"ak42\" (42 34 6B 61), or a legacy (v0) config whose weights fill the file's \(file.size) bytes exactly",
+                    expected: "0x616b3432 \"ak42\" (bytes 32 34 6B 61), or a legacy (v0) config whose weights fill the file's \(file.size) bytes exactly",
                     found: hexBytes(Array(first.prefix(4))))
             }
             return legacy

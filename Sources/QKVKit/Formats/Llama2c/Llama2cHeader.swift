@@ -10,7 +10,8 @@
 ///   RoPE tables (`freq_cis_real`, `freq_cis_imag`, [seq_len, head_size/2] each) that run.c
 ///   skips and so does qkv. With no magic, a file is taken for v0 only when its size is exactly
 ///   what its config implies.
-/// - **v1** (`version1_export`): u32 magic 0x616b3432 ("ak42", bytes 42 34 6B 61), i32 version 1,
+/// - **v1** (`version1_export`): u32 magic 0x616b3432 ("ak42" as a number; stored little-endian,
+///   the bytes are 32 34 6B 61, "24ka"), i32 version 1,
 ///   the config (vocab_size positive), a u8 shared-classifier flag at byte 36, zeros to byte 256;
 ///   f32 weights, norms first.
 /// - **v2** (`version2_export`, read by runq.c): as v1 with version 2 and the i32 group size at
@@ -20,8 +21,8 @@
 /// Every rule is checked here, every size with overflow checks, and the total against the file
 /// size before a tensor list is built, so a header that exists describes a file that holds it.
 public struct Llama2cHeader: Sendable, Equatable {
-    /// "ak42" as a little-endian u32 (0x616b3432).
-    public static let magic: [UInt8] = [0x42, 0x34, 0x6B, 0x61]
+    /// The u32 0x616b3432 ("ak42") as export.py's `struct.pack('I', ...)` stores it: "24ka".
+    public static let magic: [UInt8] = [0x32, 0x34, 0x6B, 0x61]
     /// v0 starts with the config alone; v1 and v2 have a 256-byte header.
     public static let legacyHeaderSize = 28
     public static let versionedHeaderSize = 256
@@ -59,7 +60,7 @@ public struct Llama2cHeader: Sendable, Equatable {
         var reader = ByteReader(bytes)
         let magic = try reader.readBytes(4, field: "magic")
         guard Array(magic) == Self.magic else {
-            throw .invalidField(field: "magic", offset: 0, expected: "\"ak42\" (42 34 6B 61)", found: hexBytes(Array(magic)))
+            throw .invalidField(field: "magic", offset: 0, expected: "0x616b3432 \"ak42\" (bytes 32 34 6B 61)", found: hexBytes(Array(magic)))
         }
         let version = try reader.readLE(Int32.self, field: "version")
         guard version == 1 || version == 2 else {
