@@ -54,6 +54,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import sentencepiece as spm  # noqa: E402
+from sentencepiece import sentencepiece_model_pb2 as sp_model_pb2  # noqa: E402
 import torch  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
@@ -101,7 +102,14 @@ def train_tokenizer(folder: Path, vocab_size: int) -> spm.SentencePieceProcessor
             input_format="text", character_coverage=1.0, num_threads=1,
             split_digits=True, allow_whitespace_only_pieces=True, byte_fallback=True,
             unk_surface=r" \342\201\207 ", normalization_rule_name="identity", minloglevel=2)
-        shutil.copy(Path(tmp) / "tokenizer.model", folder / "tokenizer.model")
+        # The trainer records its temporary paths in the model: name the files alone, so a rerun
+        # writes the same bytes.
+        model = sp_model_pb2.ModelProto()
+        model.ParseFromString((Path(tmp) / "tokenizer.model").read_bytes())
+        del model.trainer_spec.input[:]
+        model.trainer_spec.input.append("corpus.txt")
+        model.trainer_spec.model_prefix = "tokenizer"
+        (folder / "tokenizer.model").write_bytes(model.SerializeToString())
     return spm.SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
 
 

@@ -79,10 +79,11 @@ public final class Llama2cFile: TensorContainer, @unchecked Sendable {
             ("qkv.head_dim", .int(Int64(header.headSize))),
             ("qkv.hidden_dim", .int(Int64(header.hiddenDim))),
             ("qkv.max_seq_len", .int(Int64(header.sequenceLength))),
-            // run.c's rmsnorm adds 1e-5f; its RoPE uses powf(10000.0f, ...) on pairs (2i, 2i + 1).
+            // run.c's rmsnorm adds 1e-5f; its RoPE uses powf(10000.0f, ...) on pairs (2i, 2i + 1),
+            // qkv.rope_layout "adjacent" (spelled out: RopeLayout lives in Model, above Formats).
             ("qkv.norm_eps", .double(1e-5)),
             ("qkv.rope_theta", .double(10000)),
-            ("qkv.rope_layout", .string(RopeLayout.adjacentPairs.rawValue)),
+            ("qkv.rope_layout", .string("adjacent")),
             ("qkv.activation", .string("silu")),
             ("qkv.tied_embeddings", .int(header.sharedClassifier ? 1 : 0)),
         ])
