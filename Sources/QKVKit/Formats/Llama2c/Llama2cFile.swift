@@ -36,7 +36,7 @@ public final class Llama2cFile: TensorContainer, @unchecked Sendable {
                 throw .invalidField(
                     field: "magic", offset: 0,
                     expected: "0x616b3432 \"ak42\" (bytes 32 34 6B 61), or a legacy (v0) config whose weights fill the file's \(file.size) bytes exactly",
-                    found: hexBytes(Array(first.prefix(4))))
+                    found: Llama2cHeader.hex(Array(first.prefix(4))))
             }
             return legacy
         }

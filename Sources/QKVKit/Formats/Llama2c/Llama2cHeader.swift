@@ -11,9 +11,8 @@
 ///   skips and so does qkv. With no magic, a file is taken for v0 only when its size is exactly
 ///   what its config implies.
 /// - **v1** (`version1_export`): u32 magic 0x616b3432 ("ak42" as a number; stored little-endian,
-///   the bytes are 32 34 6B 61, "24ka"), i32 version 1,
-///   the config (vocab_size positive), a u8 shared-classifier flag at byte 36, zeros to byte 256;
-///   f32 weights, norms first.
+///   the bytes are 32 34 6B 61, "24ka"), i32 version 1, the config (vocab_size positive), a u8
+///   shared-classifier flag at byte 36, zeros to byte 256; f32 weights, norms first.
 /// - **v2** (`version2_export`, read by runq.c): as v1 with version 2 and the i32 group size at
 ///   byte 37; the norms in f32, then every matrix as int8 values followed by one f32 scale per
 ///   group of `group_size` values (value = int8 · scale).
@@ -48,7 +47,7 @@ public struct Llama2cHeader: Sendable, Equatable {
     public var kvDim: Int { kvHeadCount * headSize }
     public var headerSize: Int { version == 0 ? Self.legacyHeaderSize : Self.versionedHeaderSize }
 
-    /// The 7 config ints in file order, with their byte offsets in a versioned header (v0: minus 8).
+    /// The 7 config ints in file order (from byte 8 of a versioned header, byte 0 of v0).
     static let configFields = ["dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"]
 
     // MARK: Parsing
@@ -60,7 +59,7 @@ public struct Llama2cHeader: Sendable, Equatable {
         var reader = ByteReader(bytes)
         let magic = try reader.readBytes(4, field: "magic")
         guard Array(magic) == Self.magic else {
-            throw .invalidField(field: "magic", offset: 0, expected: "0x616b3432 \"ak42\" (bytes 32 34 6B 61)", found: hexBytes(Array(magic)))
+            throw .invalidField(field: "magic", offset: 0, expected: "0x616b3432 \"ak42\" (bytes 32 34 6B 61)", found: Self.hex(Array(magic)))
         }
         let version = try reader.readLE(Int32.self, field: "version")
         guard version == 1 || version == 2 else {
@@ -244,9 +243,12 @@ struct Llama2cLayout {
     }
 }
 
-func hexBytes(_ bytes: [UInt8]) -> String {
-    bytes.isEmpty ? "no bytes" : bytes.map { byte in
-        let digits = String(byte, radix: 16, uppercase: true)
-        return digits.count == 1 ? "0" + digits : digits
-    }.joined(separator: " ")
+extension Llama2cHeader {
+    /// Bytes as "32 34 6B 61", for messages about the magic.
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.isEmpty ? "no bytes" : bytes.map { byte in
+            let digits = String(byte, radix: 16, uppercase: true)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined(separator: " ")
+    }
 }
