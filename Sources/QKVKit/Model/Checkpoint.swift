@@ -213,6 +213,7 @@ public final class Checkpoint: @unchecked Sendable {
             case let .huggingFaceJSON(bytes, file)?: return try TokenizerLoader.tokenizer(tokenizerJSON: bytes, file: file)
             case let .wordPieceVocabulary(url, config)?: return try TokenizerLoader.load(wordPieceVocabulary: url, config: config)
             case let .gguf(header)?: return try TokenizerLoader.tokenizer(gguf: header)
+            case let .llama2c(vocabulary)?: return Llama2cTokenizer(vocabulary)
             }
         }
         loadedTokenizer = result
