@@ -34,14 +34,10 @@ struct Convert: ParsableCommand {
                 progress.update(done, of: total)
             }
             progress.finish()
-            let temporary = output + ".partial"
-            do {
-                try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-                _ = try? FileManager.default.removeItem(atPath: output)
-                try FileManager.default.moveItem(atPath: temporary, toPath: output)
+            do throws(FileWriteError) {
+                try AtomicFile.write(bytes, to: output)
             } catch {
-                try? FileManager.default.removeItem(atPath: temporary)
-                fail("\(output): cannot write: \(error.localizedDescription)")
+                fail(error.description)
             }
             var line = "wrote \(output): \(summary.tensorCount) tensors, \(groupedThousands(summary.parameters)) parameters, "
                 + "\(groupedThousands(summary.bytes)) bytes"

@@ -21,7 +21,7 @@ let qkvExecutable: URL? = {
     return FileManager.default.isExecutableFile(atPath: fallback.path) ? fallback : nil
 }()
 
-func runQKV(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+func runQKV(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> CommandResult {
     let executable = try #require(qkvExecutable, "the qkv executable was not built next to the tests")
     let process = Process()
     process.executableURL = executable
@@ -34,7 +34,11 @@ func runQKV(_ arguments: [String], environment: [String: String] = [:]) throws -
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let stdin = Pipe()
+    process.standardInput = stdin
     try process.run()
+    stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+    try stdin.fileHandleForWriting.close()
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -308,7 +308,7 @@ func strippingANSI(_ text: String) -> String {
     }
 
     @Test func failuresNameThePathAndLeaveNothing() throws {
-        #expect(throws: FileWriteError(path: "/nonexistent-qkv/x.png", reason: "No such file or directory")) {
+        #expect(throws: FileWriteError(path: "/nonexistent-qkv/x.png", reason: "the folder /nonexistent-qkv does not exist")) {
             try AtomicFile.write([1], to: "/nonexistent-qkv/x.png")
         }
         let folder = URL(fileURLWithPath: temporaryPath("x")).deletingLastPathComponent().path

@@ -38,6 +38,7 @@ public enum AtomicFile {
         let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else { throw FileWriteError(path: path, reason: "not a file name") }
+        guard isDirectory(folder) else { throw FileWriteError(path: path, reason: "the folder \(folder) does not exist") }
         let temporary = (folder == "/" ? "" : folder) + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
 
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

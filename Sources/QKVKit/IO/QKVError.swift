@@ -109,6 +109,10 @@ public enum QKVError: Error, Equatable, Sendable {
     /// Two tensors claim the same bytes of the data section.
     case tensorsOverlap(first: String, second: String, offset: UInt64)
     case unrecognizedFormat(found: [UInt8])
+    /// A folder without Hugging Face weights; `found` lists the checkpoint files it does hold.
+    case noCheckpointInFolder(found: [String])
+    /// A config.json given where a checkpoint was expected.
+    case configurationNotWeights
     case other(String)
 }
 
@@ -279,7 +283,14 @@ extension QKVError: CustomStringConvertible {
         case let .cannotOpen(reason):
             return "cannot open: \(reason)"
         case let .unrecognizedFormat(found):
+            if found.isEmpty { return "format: the file is empty" }
             return "format: not a QKV, GGUF, llama2.c, zlib, gzip or safetensors file (first bytes \(hex(found)))"
+        case let .noCheckpointInFolder(found):
+            let seen = found.isEmpty ? "it holds no file qkv reads"
+                : "it holds \(found.prefix(3).joined(separator: ", "))\(found.count > 3 ? " …" : ""): pass one of them"
+            return "no checkpoint: looked for model.safetensors and model.safetensors.index.json (a Hugging Face folder); \(seen)"
+        case .configurationNotWeights:
+            return "this is a model's config.json, not its weights: pass the folder that holds it"
         case let .other(message):
             return message
         }
