@@ -1,9 +1,13 @@
 /// Turns text into the token ids a checkpoint was trained on, the way Hugging Face
 /// `tokenizers` does for the same `tokenizer.json` (or BERT `vocab.txt`).
 public protocol TextTokenizer: Sendable {
-    /// Ids for `text`, including the special tokens the tokenizer's post-processor adds
-    /// (BERT: `[CLS] … [SEP]`; GPT-2: none).
+    /// Ids for `text` with the model's defaults: the special tokens the tokenizer adds around a
+    /// sequence (BERT: `[CLS] … [SEP]`; GPT-2: none; a SentencePiece GGUF: BOS) are included.
     func encode(_ text: String) throws -> [Int]
+
+    /// Ids for `text`; with `addSpecialTokens` false, none of the ids the tokenizer puts around a
+    /// sequence (BOS, EOS, CLS, SEP). Special tokens written in the text are still recognized.
+    func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int]
 
     /// The vocabulary string of `id` as `convert_ids_to_tokens` shows it (`"##ing"`, `"Ġworld"`),
     /// or `"<id N>"` for an id the vocabulary does not define.
@@ -11,6 +15,12 @@ public protocol TextTokenizer: Sendable {
 
     /// One more than the largest id the tokenizer defines: every id `encode` returns is below it.
     var vocabularySize: Int { get }
+}
+
+extension TextTokenizer {
+    public func encode(_ text: String) throws -> [Int] {
+        try encode(text, addSpecialTokens: true)
+    }
 }
 
 /// Every way loading or running a tokenizer can fail. Each case names the file and field and
