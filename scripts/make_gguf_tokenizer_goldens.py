@@ -31,6 +31,7 @@ Every id comes from llama.cpp through llama_cpp.llama_tokenize; nothing from qkv
 import argparse
 import json
 import os
+import random
 import re
 import sys
 import tempfile
@@ -100,6 +101,26 @@ CORPUS = [
     "The Transformer relies entirely on an attention mechanism to draw global dependencies between input "
     "and output; it reaches a new state of the art in translation quality after twelve hours on eight GPUs.",
 ]
+
+# Random strings over a pool that stresses the pre-tokenizers' corner cases (apostrophes before
+# letters of either case, runs of mixed whitespace with CR/LF, digits of several scripts next to
+# letters and symbols, marks, unassigned and newer-than-Unicode-15.1 code points, pieces of special
+# tokens); fixed seed, so the corpus is the same on every run.
+POOL = (list("aAstdmlrevzéÉßΣσİǅ") + ["'"] * 4 + ["\u2019"] + [" "] * 8
+        + ["\t", "\n", "\n", "\r", "\r\n", "\u00a0", "\u3000", "\u2009", "\u0085", "\u000b"]
+        + list("05٣½Ⅻ０") + list(".,!?-_$+^`~(|<>=@#%&*/\\{}[]、。！“—…")
+        + ["\u0301", "\u0308", "\u20dd"] + list("中文日한국ภาعशन्")
+        + ["🥰", "👍", "\u200d", "\ufe0f", "🏽"]
+        + ["<|im_start|>", "<|im_end|>", "<s>", "</s>", "<unk>", "[USER]", "[CLS]", "<|eot_id|>", "im_start"]
+        + ["\u0378", "\u1c89", "\ue000", "\ufffd", "\u0000", "\u200b", "\u00ad", "\U0001FAE9"])
+
+
+def random_strings(count=100, seed=20250601):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(POOL) for _ in range(rng.randint(0, 30))) for _ in range(count)]
+
+
+CORPUS += random_strings()
 
 # Text the small vocabularies are trained on: varied enough that merges cover the corpus's scripts,
 # and the corpus itself, so that its long runs and special-looking strings have merges too.
