@@ -15,7 +15,8 @@ func ggufGoldens(_ path: String) throws -> [String: [[Int]]] {
 
 func ggufTokenizer(path: String) throws -> GGUFTokenizer {
     let file = try InputFile(path: path)
-    return try GGUFTokenizerLoader.load(from: try GGUFHeader(try file.mapped()))
+    // The header reads the mapping, so the file must outlive the parse.
+    return try withExtendedLifetime(file) { try GGUFTokenizerLoader.load(from: try GGUFHeader(try file.mapped())) }
 }
 
 /// Compares every corpus string in every mode; reports the first differences readably.
