@@ -5,6 +5,7 @@ Run by hand (not in CI) from the repository root:
 
     pip install -r scripts/requirements-reference.txt
     python scripts/make_hf_references.py            # writes fixtures/hf/
+    python scripts/make_hf_references.py qwen2 qwen3 mistral   # only those families
 
 Every folder under fixtures/hf/ is written by `save_pretrained(..., safe_serialization=True)`
 of a transformers model built from a config (no download), float32, eager attention.
@@ -54,6 +55,12 @@ from transformers import (  # noqa: E402
     LlamaConfig,
     LlamaForCausalLM,
     LlamaModel,
+    MistralConfig,
+    MistralForCausalLM,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+    Qwen3Config,
+    Qwen3ForCausalLM,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -348,6 +355,7 @@ def np_gpt2_attentions(folder: Path, ids: list[int]) -> list[np.ndarray]:
 
 
 def np_llama_attentions(folder: Path, ids: list[int]) -> list[np.ndarray]:
+    """The LLaMA family: LLaMA, Mistral (sliding window), Qwen2 (q/k/v bias), Qwen3 (q/k RMSNorm)."""
     cfg = json.loads((folder / "config.json").read_text())
     w = strip_prefix(load_numpy_weights(folder), "model.")
     H, KV, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
@@ -355,6 +363,8 @@ def np_llama_attentions(folder: Path, ids: list[int]) -> list[np.ndarray]:
     rope = cfg.get("rope_parameters") or {"rope_theta": cfg.get("rope_theta", 10000.0)}
     theta = rope["rope_theta"]
     assert cfg["hidden_act"] == "silu" and rope.get("rope_type", "default") == "default"
+    assert not cfg.get("use_sliding_window", False)
+    window = cfg.get("sliding_window") if cfg["model_type"] == "mistral" else None
     T = len(ids)
     inv_freq = 1.0 / theta ** (np.arange(0, d, 2, dtype=np.float64) / d)  # [d/2]
     ang = np.arange(T, dtype=np.float64)[:, None] * inv_freq[None, :]  # [T, d/2]
@@ -364,19 +374,31 @@ def np_llama_attentions(folder: Path, ids: list[int]) -> list[np.ndarray]:
         a, b = t[..., : d // 2], t[..., d // 2:]
         return np.concatenate([a * cos - b * sin, b * cos + a * sin], axis=-1)
 
+    def mask(scores):  # causal, and with a window only keys j > i - window
+        i, j = np.arange(T)[:, None], np.arange(T)[None, :]
+        visible = (j <= i) & ((j > i - window) if window else True)
+        return np.where(visible, scores, -np.inf)
+
     x = w["embed_tokens.weight"][ids]
     out = []
     for i in range(cfg["num_hidden_layers"]):
         p = f"layers.{i}."
-        lin = lambda v, n: v @ w[p + n + ".weight"].T  # noqa: E731  no biases (attention_bias/mlp_bias false)
+
+        def lin(v, n):  # nn.Linear, with its bias when the checkpoint has one (Qwen2's q/k/v)
+            y = v @ w[p + n + ".weight"].T
+            return y + w[p + n + ".bias"] if p + n + ".bias" in w else y
+
         h = np_rms_norm(x, w[p + "input_layernorm.weight"], eps)
-        q = lin(h, "self_attn.q_proj").reshape(T, H, d).transpose(1, 0, 2)
-        k = lin(h, "self_attn.k_proj").reshape(T, KV, d).transpose(1, 0, 2)
+        q = lin(h, "self_attn.q_proj").reshape(T, H, d)
+        k = lin(h, "self_attn.k_proj").reshape(T, KV, d)
         v = lin(h, "self_attn.v_proj").reshape(T, KV, d).transpose(1, 0, 2)
-        q, k = rotate(q), rotate(k)
+        if p + "self_attn.q_norm.weight" in w:  # Qwen3: RMSNorm over each head's q and k
+            q = np_rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
+            k = np_rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
+        q, k = rotate(q.transpose(1, 0, 2)), rotate(k.transpose(1, 0, 2))
         group = H // KV
         k, v = np.repeat(k, group, axis=0), np.repeat(v, group, axis=0)  # query head j uses kv head j // group
-        a = np_softmax(causal(q @ k.transpose(0, 2, 1) / math.sqrt(d)))
+        a = np_softmax(mask(q @ k.transpose(0, 2, 1) / math.sqrt(d)))
         out.append(a)
         x = x + lin((a @ v).transpose(1, 0, 2).reshape(T, H * d), "self_attn.o_proj")
         h = np_rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
@@ -390,7 +412,8 @@ NUMPY_TOLERANCE = 2e-6  # float32 transformers vs float64 NumPy, absolute, on pr
 
 def numpy_check(folder: Path, kind: str) -> float:
     ref = json.loads((folder / "reference.json").read_text())
-    fn = {"bert": np_bert_attentions, "gpt2": np_gpt2_attentions, "llama": np_llama_attentions}[kind]
+    fn = {"bert": np_bert_attentions, "gpt2": np_gpt2_attentions, "llama": np_llama_attentions,
+          "mistral": np_llama_attentions, "qwen2": np_llama_attentions, "qwen3": np_llama_attentions}[kind]
     worst = 0.0
     for ids, expected in zip(ref["token_ids"], ref["attentions"]):
         got = fn(folder, ids)
@@ -548,13 +571,76 @@ def build_llama() -> None:
     reload_check(LlamaModel, folder, base, ref, False)
 
 
+def build_qwen2() -> None:
+    torch.manual_seed(41)
+    cfg = Qwen2Config(
+        vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        intermediate_size=48, max_position_embeddings=64, rope_theta=1000000.0, rms_norm_eps=1e-6,
+        tie_word_embeddings=True, attn_implementation="eager",
+    )
+    lm = Qwen2ForCausalLM(cfg)
+    assert lm.lm_head.weight is lm.model.embed_tokens.weight
+    assert lm.model.layers[0].self_attn.q_proj.bias is not None and lm.model.layers[0].self_attn.o_proj.bias is None
+    fill_parameters(lm, seed=41)
+    folder = fresh(OUT / "tiny-qwen2")
+    save(lm, folder)
+    ref = write_reference(
+        folder, lm, is_bert=False, seed=41,
+        notes="Qwen2ForCausalLM: LLaMA wiring with biases on q/k/v (none on o_proj), GQA 4/2, rope_theta 1e6, "
+              "tied embeddings (lm_head not in the file).",
+    )
+    reload_check(Qwen2ForCausalLM, folder, lm, ref, False)
+
+
+def build_qwen3() -> None:
+    torch.manual_seed(42)
+    cfg = Qwen3Config(
+        vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        head_dim=16, intermediate_size=40, max_position_embeddings=64, rope_theta=1000000.0, rms_norm_eps=1e-6,
+        tie_word_embeddings=False, attn_implementation="eager",
+    )
+    lm = Qwen3ForCausalLM(cfg)
+    fill_parameters(lm, seed=42)
+    folder = fresh(OUT / "tiny-qwen3")
+    save(lm, folder)
+    ref = write_reference(
+        folder, lm, is_bert=False, seed=42,
+        notes="Qwen3ForCausalLM: q_norm/k_norm (RMSNorm over head_dim) before RoPE, no biases, head_dim 16 != "
+              "hidden_size/heads (q_proj [64, 32]), GQA 4/2, untied lm_head.",
+    )
+    reload_check(Qwen3ForCausalLM, folder, lm, ref, False)
+
+
+def build_mistral() -> None:
+    torch.manual_seed(43)
+    cfg = MistralConfig(
+        vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1,
+        intermediate_size=48, max_position_embeddings=64, rope_theta=10000.0, rms_norm_eps=1e-5, sliding_window=4,
+        tie_word_embeddings=False, attn_implementation="eager",
+    )
+    lm = MistralForCausalLM(cfg)
+    fill_parameters(lm, seed=43)
+    folder = fresh(OUT / "tiny-mistral")
+    save(lm, folder)
+    ref = write_reference(
+        folder, lm, is_bert=False, seed=43,
+        notes="MistralForCausalLM with sliding_window 4: query i sees keys i-3...i (13-token list masks older keys); "
+              "multi-query attention (4 heads, 1 kv head).",
+    )
+    reload_check(MistralForCausalLM, folder, lm, ref, False)
+
+
+BUILDERS = {"bert": build_bert, "gpt2": build_gpt2, "llama": build_llama, "qwen2": build_qwen2,
+            "qwen3": build_qwen3, "mistral": build_mistral}
+
+
 def main() -> int:
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
-    build_bert()
-    build_gpt2()
-    build_llama()
+    chosen = sys.argv[1:] or list(BUILDERS)
+    for name in chosen:
+        BUILDERS[name]()
     print("independent float64 NumPy check:")
     for name in sorted(p.name for p in OUT.iterdir() if p.is_dir()):
         numpy_check(OUT / name, name.split("-")[1])

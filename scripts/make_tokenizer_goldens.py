@@ -15,6 +15,8 @@ Writes fixtures/tokenizers/:
   wordpiece-*/        small WordPiece variants built here (cased, accents kept, other prefix, ...)
   vocab-cased/        small vocab.txt with CRLF lines + a cased tokenizer_config.json
   bpe-*/              byte-level and character BPE tokenizers trained here on a small corpus
+  bpe-qwen2/          byte-level BPE laid out as Qwen2's tokenizer.json: NFC normalizer, the Qwen2
+                      Split regex then ByteLevel without its own regex, Qwen2's special tokens
   goldens.json        for every tokenizer and sentence: the ids and token strings produced by
                       the Python `tokenizers` library (and checked against `transformers`)
   unicode_classes.json  how `tokenizers` classifies every code point (controls, whitespace,
@@ -315,6 +317,27 @@ def build_bpe_variants():
     save(fallback, "bpe-byte-fallback")
 
 
+QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+                 r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def build_qwen2_style():
+    """A small byte-level BPE with the normalizer, pre-tokenizer and specials of Qwen2's tokenizer.json."""
+    qwen = Tokenizer(models.BPE())
+    qwen.normalizer = normalizers.NFC()
+    qwen.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(tokenizers.Regex(QWEN2_PATTERN), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+    qwen.decoder = decoders.ByteLevel()
+    specials = [AddedToken(t, special=True, normalized=False) for t in ("<|endoftext|>", "<|im_start|>", "<|im_end|>")]
+    trainer = trainers.BpeTrainer(vocab_size=1200, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False, special_tokens=specials)
+    qwen.train_from_iterator(TRAINING_TEXT + SENTENCES, trainer)
+    qwen.post_processor = processors.ByteLevel(trim_offsets=False)
+    save(qwen, "bpe-qwen2")
+
+
 def encode_all(tokenizer):
     tokenizer.no_padding()
     tokenizer.no_truncation()
@@ -437,6 +460,7 @@ def main():
     small_vocab = build_wordpiece_variants(minilm_vocab)
     build_vocab_txt(minilm_dir, small_vocab)
     build_bpe_variants()
+    build_qwen2_style()
     probe_unicode_classes()
 
     goldens = {
@@ -447,7 +471,7 @@ def main():
     }
     folders = ["minilm", "minilm-vocab", "vocab-cased", "wordpiece-cased", "wordpiece-keep-accents",
                "wordpiece-raw", "wordpiece-sequence", "bpe-byte-level", "bpe-prefix-space", "bpe-chars",
-               "bpe-byte-fallback"]
+               "bpe-byte-fallback", "bpe-qwen2"]
     for folder in folders:
         path = os.path.join(OUT, folder)
         if os.path.exists(os.path.join(path, "tokenizer.json")):
@@ -476,6 +500,12 @@ def main():
         {"text": text, "pieces": [piece for piece, _ in split.pre_tokenize_str(text)]}
         for text in SENTENCES + RANDOM
     ]
+    # The Qwen2 split alone, likewise (pieces before the byte-level mapping).
+    qwen_split = pre_tokenizers.Split(tokenizers.Regex(QWEN2_PATTERN), behavior="isolated", invert=False)
+    goldens["qwen2_splits"] = [
+        {"text": text, "pieces": [piece for piece, _ in qwen_split.pre_tokenize_str(text)]}
+        for text in SENTENCES + RANDOM
+    ]
 
     # One case per line keeps the file small and its diffs readable.
     with open(os.path.join(OUT, "goldens.json"), "w") as f:
@@ -489,10 +519,12 @@ def main():
             f.write(",\n".join("   " + line for line in lines))
             f.write("\n  ]}" + ("," if i + 1 < len(goldens["tokenizers"]) else "") + "\n")
         f.write(" },\n")
-        f.write(' "byte_level_splits": [\n')
-        lines = [json.dumps(case, ensure_ascii=True) for case in goldens["byte_level_splits"]]
-        f.write(",\n".join("  " + line for line in lines))
-        f.write("\n ]\n}\n")
+        for key in ["byte_level_splits", "qwen2_splits"]:
+            f.write(f' "{key}": [\n')
+            lines = [json.dumps(case, ensure_ascii=True) for case in goldens[key]]
+            f.write(",\n".join("  " + line for line in lines))
+            f.write("\n ]" + ("," if key == "byte_level_splits" else "") + "\n")
+        f.write("}\n")
     with open(os.path.join(OUT, "goldens.json")) as f:
         json.load(f)
 

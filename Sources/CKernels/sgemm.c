@@ -475,8 +475,15 @@ typedef struct {
     ptrdiff_t first_panel; // of which this call's columns start at this one
 } b_source;
 
-/// Depth chunk q of k: [k·q/chunks, k·(q+1)/chunks), a function of k alone.
+/// Depth chunk q of k: [start(q), start(q + 1)), a function of k (and the granule) alone.
 static ptrdiff_t chunk_count(ptrdiff_t k) { return (k + KC - 1) / KC; }
+
+/// Where depth chunk q of `chunks` starts: k·q/chunks rounded down to a multiple of `granule`
+/// (k is a multiple of it), so a chunk of quantized weights holds whole blocks. Granule 1 is
+/// the plain split the float32 products use.
+static ptrdiff_t chunk_start(ptrdiff_t k, ptrdiff_t granule, ptrdiff_t q, ptrdiff_t chunks) {
+    return k / granule * q / chunks * granule;
+}
 
 // Rows of x go in balanced blocks of ≤ MC rows, each in balanced panels of ≤ MR rows (8 rows run
 // as 4 + 4, not 6 + 2). Packed once for all threads (qkv_pack_rows), a depth chunk starting at p0
@@ -506,11 +513,16 @@ ptrdiff_t qkv_packed_rows_count(ptrdiff_t m, ptrdiff_t k) {
 }
 
 void qkv_pack_rows(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, const float *x, ptrdiff_t ldx, float *packed) {
-    if (m <= 0 || k <= 0) return;
+    qkv_pack_rows_granular(isa, m, k, 1, x, ldx, packed);
+}
+
+void qkv_pack_rows_granular(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, ptrdiff_t granule, const float *x, ptrdiff_t ldx,
+                            float *packed) {
+    if (m <= 0 || k <= 0 || granule <= 0 || k % granule != 0) return;
     const kernel_set *ks = kernels_for(isa);
     const ptrdiff_t chunks = chunk_count(k), blocks = row_block_count(m), all = padded_rows(m);
     for (ptrdiff_t q = 0; q < chunks; q++) {
-        const ptrdiff_t p0 = k * q / chunks, kc = k * (q + 1) / chunks - p0;
+        const ptrdiff_t p0 = chunk_start(k, granule, q, chunks), kc = chunk_start(k, granule, q + 1, chunks) - p0;
         float *dst = packed + p0 * all;
         for (ptrdiff_t rb = 0; rb < blocks; rb++) {
             const ptrdiff_t i0 = m * rb / blocks, mc = m * (rb + 1) / blocks - i0;
@@ -648,11 +660,69 @@ void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
     run_packed_path(ks, m, n, k, x, ldx, packed_rows, src, bias, out, ldo, accumulate);
 }
 
+// MARK: - Weights in their stored form
+
+void qkv_sgemm_stored(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+                      const float *packed_rows, int type, const void *w, ptrdiff_t row_bytes, const float *bias,
+                      float *out, ptrdiff_t ldo, bool accumulate) {
+    if (m <= 0 || n <= 0) return;
+    const kernel_set *ks = kernels_for(isa);
+    const ptrdiff_t granule = qkv_ggml_block_elements(type), block_bytes = qkv_ggml_block_bytes(type);
+    if (k <= 0 || granule <= 0 || k % granule != 0) {
+        bias_only(m, n, bias, out, ldo, accumulate);
+        return;
+    }
+    const ptrdiff_t chunks = chunk_count(k), row_blocks = row_block_count(m), all_rows = padded_rows(m);
+    if (!packed_rows) {
+        float *rows = qkv_thread_buffer(qkv_packed_rows_count(m, k));
+        qkv_pack_rows_granular(isa, m, k, granule, x, ldx, rows);
+        packed_rows = rows;
+    }
+    // Per thread: NR weight rows of one chunk dequantized (16 KiB), then packed as the panel the
+    // micro-kernels read (16 KiB, in L1 while every row panel of x passes by).
+    float *ws = workspace();
+    float *rows = ws, *panel = ws + WS_A;
+    for (ptrdiff_t q = 0; q < chunks; q++) {
+        const ptrdiff_t p0 = chunk_start(k, granule, q, chunks), kc = chunk_start(k, granule, q + 1, chunks) - p0;
+        const bool load_c = accumulate || q > 0;
+        const float *chunk_bias = q == chunks - 1 ? bias : NULL;
+        const float *chunk_rows = packed_rows + p0 * all_rows;
+        for (ptrdiff_t j = 0; j < n; j += NR) {
+            const int cols = (int)min_pd(NR, n - j);
+            const unsigned char *first = (const unsigned char *)w + j * row_bytes + p0 / granule * block_bytes;
+            for (int c = 0; c < cols; c++) qkv_ggml_dequantize(isa, type, first + c * row_bytes, kc / granule, rows + c * kc);
+            ks->pack_bt(cols, kc, rows, kc, panel);
+            const float *block_a = chunk_rows;
+            for (ptrdiff_t rb = 0; rb < row_blocks; rb++) {
+                const ptrdiff_t i0 = m * rb / row_blocks, mc = m * (rb + 1) / row_blocks - i0;
+                const ptrdiff_t row_panels = panel_count(mc);
+                for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
+                    const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
+                    ks->tile((int)(r1 - r0), cols, kc, block_a + ip * kc * MR, panel, NR, out + (i0 + r0) * ldo + j, ldo,
+                             load_c, chunk_bias ? chunk_bias + j : NULL);
+                }
+                block_a += row_panels * MR * kc;
+            }
+        }
+    }
+}
+
 // MARK: - Attention head
 
+// Softmax of query row r over the keys it sees, exact zeros elsewhere: all t keys, or with
+// `causal` keys 0...r, and with a sliding `window` > 0 only the last `window` of those.
+static void softmax_visible(qkv_isa isa, float *row, ptrdiff_t t, ptrdiff_t r, bool causal, ptrdiff_t window,
+                            float scale) {
+    const ptrdiff_t end = causal ? r + 1 : t;
+    const ptrdiff_t first = (window > 0 && end > window) ? end - window : 0;
+    memset(row, 0, (size_t)first * sizeof(float));
+    qkv_softmax_row(isa, row + first, end - first, scale);
+    memset(row + end, 0, (size_t)(t - end) * sizeof(float));
+}
+
 void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, ptrdiff_t ldq, const float *k,
-                        ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale, bool causal, float *probs,
-                        float *out, ptrdiff_t ldo) {
+                        ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale, bool causal, ptrdiff_t window,
+                        float *probs, float *out, ptrdiff_t ldo) {
     if (t <= 0 || d <= 0) return;
     const kernel_set *ks = kernels_for(isa);
     const ptrdiff_t key_panels = (t + NR - 1) / NR, out_panels = (d + NR - 1) / NR;
@@ -660,11 +730,7 @@ void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, p
     if (d > KC || kpack_size + vpack_size > WS_B) {
         // Too large for the packing room: the general products, one after the other.
         qkv_sgemm(isa, t, t, d, q, ldq, NULL, k, ldk, true, NULL, probs, t, false);
-        for (ptrdiff_t r = 0; r < t; r++) {
-            ptrdiff_t visible = causal ? r + 1 : t;
-            qkv_softmax_row(isa, probs + r * t, visible, scale);
-            memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
-        }
+        for (ptrdiff_t r = 0; r < t; r++) softmax_visible(isa, probs + r * t, t, r, causal, window, scale);
         qkv_sgemm(isa, t, d, t, probs, t, NULL, v, ldv, false, NULL, out, ldo, false);
         return;
     }
@@ -690,11 +756,7 @@ void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, p
         for (ptrdiff_t p = 0; p * NR < keys; p++)
             ks->tile(rows, (int)min_pd(NR, t - p * NR), d, apack, kpack + p * d * NR, NR, probs + r0 * t + p * NR, t,
                      false, NULL);
-        for (ptrdiff_t r = r0; r < r1; r++) {
-            const ptrdiff_t visible = causal ? r + 1 : t;
-            qkv_softmax_row(isa, probs + r * t, visible, scale);
-            memset(probs + r * t + visible, 0, (size_t)(t - visible) * sizeof(float));
-        }
+        for (ptrdiff_t r = r0; r < r1; r++) softmax_visible(isa, probs + r * t, t, r, causal, window, scale);
         for (ptrdiff_t c = 0; c < chunks; c++) {
             const ptrdiff_t p0 = t * c / chunks, kc = t * (c + 1) / chunks - p0;
             if (p0 >= keys) break;

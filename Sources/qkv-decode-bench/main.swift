@@ -11,13 +11,13 @@ guard arguments.count >= 2 else {
 }
 let runs = arguments.count >= 3 ? max(1, Int(arguments[2]) ?? 9) : 9
 do {
-    let checkpoint = try QKVCheckpoint(path: arguments[1])
+    let checkpoint = try QKVFile(path: arguments[1])
     _ = try checkpoint.fileContents()  // map (or inflate a wrapper) outside the timing
     for info in checkpoint.tensors {
         var times: [Double] = []
         for _ in 0..<runs {
             let start = Benchmark.monotonicNanoseconds()
-            let tensor = try checkpoint.floats(info.name, verify: true)
+            let tensor = try checkpoint.decode(info, verify: true, threads: ThreadCount.automatic)
             times.append(Double(Benchmark.monotonicNanoseconds() - start) / 1e9)
             withExtendedLifetime(tensor) {}
         }

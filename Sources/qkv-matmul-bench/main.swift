@@ -3,7 +3,7 @@
 import Foundation
 import QKVKit
 
-var threads = Kernels.defaultThreadCount
+var threads = ThreadCount.automatic
 var runs = 0
 var shapes: [(Int, Int, Int)] = []
 var arguments = CommandLine.arguments.dropFirst()

@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed forward passes.") var iterations = 20
     @Option(help: "Untimed forward passes first.") var warmup = 3
     @Option(help: "Output format.") var format: Format = .table
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
@@ -21,9 +22,14 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        #if DEBUG
+        printError("qkv: warning: this qkv is a debug build (swift run and swift build build debug), 30-50x slower "
+            + "than a release build; time with `swift build -c release` and .build/release/qkv")
+        #endif
         try reportingFailures(path: checkpoint.path) {
             let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
-            let result = try Benchmark.run(path: checkpoint.path, input: input, iterations: iterations, warmup: warmup)
+            let result = try Benchmark.run(
+                path: checkpoint.path, input: input, iterations: iterations, warmup: warmup, threads: threads.count)
             printLine(format == .json ? result.json().rendered() : result.table())
         }
     }

@@ -19,6 +19,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Element type of the stored weights.") var dtype: StoredType = .f32
     @Option(help: "Per-tensor encoding.") var encoding: Encoding = .raw
     @Option(help: "Wrap the whole file in a zlib or gzip stream.") var wrap: Wrap?
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
@@ -28,7 +29,9 @@ struct Convert: ParsableCommand {
                 encoding: encoding == .raw ? .raw : encoding == .zlib ? .zlib : .shuffleZlib,
                 wrap: wrap.map { $0 == .zlib ? DeflateContainer.zlib : .gzip })
             let progress = Progress(label: "converting")
-            let (bytes, summary) = try converter.convert(source) { done, total in progress.update(done, of: total) }
+            let (bytes, summary) = try converter.convert(source, threads: threads.count) { done, total in
+                progress.update(done, of: total)
+            }
             progress.finish()
             let temporary = output + ".partial"
             do {
@@ -47,7 +50,8 @@ struct Convert: ParsableCommand {
     }
 }
 
-/// A one-line progress indicator on stderr, shown only after the work has taken a moment.
+/// A one-line progress indicator on stderr, shown only when stderr is a terminal and only after
+/// the work has taken a moment; pipes and logs stay quiet.
 final class Progress {
     private let label: String
     private let start = Date()
@@ -55,15 +59,16 @@ final class Progress {
 
     init(label: String) { self.label = label }
 
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+
     func update(_ done: Int, of total: Int) {
-        guard Date().timeIntervalSince(start) > 0.5 else { return }
+        guard isTerminal, Date().timeIntervalSince(start) > 0.5 else { return }
         shown = true
         let percent = total > 0 ? done * 100 / total : 100
-        let end = isatty(STDERR_FILENO) != 0 ? "\r" : "\n"
-        printError("\(label): \(done)/\(total) tensors (\(percent)%)", terminator: end)
+        printError("\r\(label): \(done)/\(total) tensors (\(percent)%)", terminator: "")
     }
 
     func finish() {
-        if shown && isatty(STDERR_FILENO) != 0 { printError("") }
+        if shown { printError("") }
     }
 }

@@ -5,33 +5,61 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the forward pass and print post-softmax attention (rows = queries, columns = keys).")
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv, markdown, html, svg, png, npz }
 
     @OptionGroup var checkpoint: CheckpointArgument
     @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
     @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
     @Option(help: "Layers to print: all, or a list such as 0,2.") var layers = "all"
     @Option(help: "Heads to print: all, or a list such as 1,3.") var heads = "all"
-    @Option(help: "Output format.") var format: Format = .table
+    @Option(help: ArgumentHelp(
+        "Output format: table, json, csv or markdown (text); html (a self-contained viewer), svg or png (a grid of heatmaps); npz (NumPy). png and npz are binary: use -o FILE or a pipe. Tables are shaded on a colour terminal unless NO_COLOR is set.",
+        valueName: "format")) var format: Format = .table
+    @OptionGroup var destination: OutputArguments
+    @Option(help: ArgumentHelp(
+        "Size of one attention cell in pixels, png and svg only (default: 16, smaller for long inputs; at least 1 pixel per token).",
+        valueName: "N")) var cell: Int?
     @Option(help: "Decimals per score (default: 2 for tables, full precision for json and csv).") var precision: Int?
     @Flag(help: "Skip the CRC-32 check of each tensor (for very large raw files).") var noVerify = false
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
         if let precision, !(0...9).contains(precision) { throw ValidationError("--precision must be 0...9.") }
+        if let cell {
+            guard format == .png || format == .svg else { throw ValidationError("--cell applies to --format png and svg only.") }
+            guard (1...64).contains(cell) else { throw ValidationError("--cell must be 1...64.") }
+        }
     }
 
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
             let model = try CheckpointLoader.open(path: checkpoint.path)
+            let (config, _) = try model.runnable()
             let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
-            let request = AttentionRequest(input: input, layers: layers, heads: heads, verify: !noVerify)
+            let request = AttentionRequest(
+                input: input, layers: indexSelection(layers, option: "--layers", count: config.layerCount, path: checkpoint.path),
+                heads: indexSelection(heads, option: "--heads", count: config.headCount, path: checkpoint.path),
+                verify: !noVerify, threads: threads.count)
             let report = try AttentionRunner.run(request, checkpoint: model)
-            switch format {
-            case .table: printLine(report.table(decimals: precision ?? 2))
-            case .json: printLine(report.json(decimals: precision).rendered())
-            case .csv: printLine(report.csv(decimals: precision))
-            }
+            try write(report)
+        }
+    }
+}
+
+extension Run {
+    /// Renders the report in the chosen format to stdout or `-o FILE`.
+    func write(_ report: AttentionReport) throws {
+        let title = checkpointTitle(checkpoint.path)
+        switch format {
+        case .table: destination.write(text: report.table(decimals: precision ?? 2, colour: destination.wantsColour))
+        case .markdown: destination.write(text: report.markdown(decimals: precision ?? 2))
+        case .json: destination.write(text: report.json(decimals: precision).rendered())
+        case .csv: destination.write(text: report.csv(decimals: precision))
+        case .html: destination.write(text: try HTMLViewer.render(report, title: title))
+        case .svg: destination.write(text: try HeatmapSVG.render(report, cell: cell, title: title))
+        case .png: destination.write(binary: try HeatmapPNG.render(report, cell: cell, title: title), format: "png")
+        case .npz: destination.write(binary: try NPZArchive.attention(report), format: "npz")
         }
     }
 }

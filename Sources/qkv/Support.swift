@@ -4,8 +4,20 @@ import QKVKit
 
 /// The checkpoint argument every command takes.
 struct CheckpointArgument: ParsableArguments {
-    @Argument(help: "A QKV file, a .safetensors file or a Hugging Face model folder.")
+    @Argument(help: "A QKV file, a GGUF file, a .safetensors file or a Hugging Face model folder.")
     var path: String
+}
+
+/// `--tokens` or `--text`, exactly one.
+struct TokenArguments: ParsableArguments {
+    @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
+    @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+
+    func validate() throws {
+        guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
+    }
+
+    var request: AttentionRequest.Input { tokens.map { .tokens($0) } ?? .text(text ?? "") }
 }
 
 /// Runs `body`; any failure becomes one line on stderr naming the file, and exit status 1.
@@ -24,6 +36,8 @@ func reportingFailures(path: String, _ body: () throws -> Void) throws {
 }
 
 func fail(_ message: String) -> Never {
+    // The library says "give the token ids instead"; here that is an option.
+    let message = message.replacingOccurrences(of: tokenIDHint, with: "give the token ids with --tokens instead")
     printError("qkv: error: \(message)")
     exit(1)
 }
@@ -34,4 +48,31 @@ func printError(_ text: String, terminator: String = "\n") {
 
 func printLine(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// `--threads`, shared by the commands that compute.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads to use (default: QKV_THREADS, else every core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads).") }
+    }
+
+    var count: Int { threads ?? ThreadCount.automatic }
+}
+
+/// `all`, or indices separated by commas or spaces (`0,2`, `"1 3"`), checked against a model:
+/// nil for all; a bad list is one error line naming the option.
+func indexSelection(_ text: String, option: String, count: Int, path: String) -> [Int]? {
+    guard text.lowercased() != "all" else { return nil }
+    let pieces = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
+    let numbers = pieces.compactMap { Int($0) }
+    guard !pieces.isEmpty, numbers.count == pieces.count else {
+        fail("\(path): \(option): expected \"all\" or a list of numbers, found \"\(text)\"")
+    }
+    if let bad = numbers.first(where: { !(0..<count).contains($0) }) {
+        fail("\(path): \(option): \(bad) is out of range (expected 0..<\(count))")
+    }
+    return numbers
 }

@@ -53,6 +53,19 @@ func runQKV(_ arguments: [String], environment: [String: String] = [:]) throws -
         for fragment in fragments { #expect(result.stderr.contains(fragment), "stderr: \(result.stderr)") }
     }
 
+    /// `bench` prints its table on stdout; a debug build (what the tests run) warns on stderr.
+    @Test func benchReportsWeightsAndWarnsInDebug() throws {
+        let result = try runQKV(["bench", "fixtures/hf/tiny-llama", "--tokens", "1,2,3", "--iterations", "2", "--warmup", "0",
+                                 "--format", "json"])
+        #expect(result.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((object?["weights"] as? [String: Int]) == ["f32": 19360])
+        #expect((object?["tokens"] as? Int) == 3)
+        #if DEBUG
+        #expect(result.stderr.contains("debug build"))
+        #endif
+    }
+
     @Test func demoPrintsTheTable() throws {
         let result = try runQKV(["run", "fixtures/seed.qkv", "--text", "x1 x2 x3"])
         #expect(result.status == 0)

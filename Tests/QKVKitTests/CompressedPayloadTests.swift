@@ -121,14 +121,14 @@ import Testing
                 .init("layers.0.wk", shape: [1000, 1000], values: values, encoding: .zlib),
                 .init("layers.0.wv", shape: [1000, 1000], values: values, dtype: .bf16, encoding: .zlib),
             ])
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(writer.bytes()))
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(writer.bytes()))
         #expect(try checkpoint.floats("embed", verify: true).values == values)
         #expect(try checkpoint.floats("layers.0.wk", verify: true).values == values)
         let halves = try checkpoint.floats("layers.0.wq", verify: true).values
         #expect(halves == values.map { Float(Float16($0)) })
         let brains = try checkpoint.floats("layers.0.wv", verify: true).values
         #expect(zip(brains, values).allSatisfy { abs($0 - $1) <= abs($1) * 0x1p-8 })
-        #expect(checkpoint.verifyAll().isEmpty)
+        #expect(checkpoint.verifyAll().problems.isEmpty)
     }
 
     // MARK: Hostile streams (large: the two-thread path)

@@ -31,7 +31,7 @@ import Testing
     }
 
     func check(file: String, golden: String) throws {
-        let checkpoint = try QKVCheckpoint(path: file)
+        let checkpoint = try CheckpointLoader.open(path: file)
         let expected = try GoldenAttention(path: golden + ".attention.json")
         let report = try AttentionRunner.run(
             AttentionRequest(input: .tokens(expected.ids.map(String.init).joined(separator: ","))), checkpoint: checkpoint)
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func seedDemoPrintsTheTextbookMatrix() throws {
-        let checkpoint = try QKVCheckpoint(path: fixturePath("seed.qkv"))
+        let checkpoint = try CheckpointLoader.open(path: fixturePath("seed.qkv"))
         let report = try AttentionRunner.run(AttentionRequest(input: .text("x1 x2 x3")), checkpoint: checkpoint)
         #expect(report.table(decimals: 2) == """
             layer 0 head 0    x1    x2    x3
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func everyRowSumsToOne() throws {
-        let checkpoint = try QKVCheckpoint(path: fixturePath("gqa_causal_pos.qkv"))
+        let checkpoint = try CheckpointLoader.open(path: fixturePath("gqa_causal_pos.qkv"))
         let report = try AttentionRunner.run(AttentionRequest(input: .tokens("1 2 3 4 5 6")), checkpoint: checkpoint)
         for layer in report.layers {
             for head in layer.heads {

@@ -8,8 +8,8 @@ import Testing
 
     @Test func validTinyModelOpensAndRuns() throws {
         #expect(try openError(valid.bytes()) == nil)
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(valid.bytes()))
-        #expect(checkpoint.verifyAll().isEmpty)
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(valid.bytes()))
+        #expect(checkpoint.verifyAll().problems.isEmpty)
         let report = try AttentionRunner.run(AttentionRequest(input: .tokens("0 1")), checkpoint: checkpoint)
         #expect(report.layers.count == 1)
     }
@@ -152,7 +152,12 @@ import Testing
     @Test func unsupportedArchitecture() throws {
         var file = valid
         file.metadata[0] = QKVBytes.stringEntry("qkv.architecture", "mamba")
-        #expect(try openError(file.bytes()) == .unsupportedArchitecture("mamba"))
+        // Inspectable without running: the tensors are counted, only run refuses.
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(file.bytes()))
+        #expect(checkpoint.config == nil && checkpoint.architectureName == "mamba")
+        #expect(checkpoint.parameterCount.totalParameters == 16)
+        #expect(thrownQKVError { _ = try AttentionRunner.run(AttentionRequest(input: .tokens("0")), checkpoint: checkpoint) }
+            == .unsupportedArchitecture(name: "mamba", supported: ArchitectureRegistry.names))
     }
 
     @Test func kvHeadsNotDividingHeads() throws {
@@ -330,12 +335,11 @@ import Testing
     @Test func nonZeroPaddingBetweenTensors() throws {
         var file = valid
         file.data[20] = 0xFF
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(file.bytes()))
-        let dataStart = Int(checkpoint.header.dataStart)
-        #expect(checkpoint.verifyAll() == [VerificationProblem(file: checkpoint.path, error: .nonZeroPadding(offset: UInt64(dataStart + 20)))])
-        #expect(throws: QKVError.nonZeroPadding(offset: UInt64(dataStart + 20))) {
-            try AttentionRunner.run(AttentionRequest(input: .tokens("0")), checkpoint: checkpoint)
-        }
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(file.bytes()))
+        let dataStart = Int(try #require(checkpoint.container as? QKVFile).header.dataStart)
+        #expect(checkpoint.verifyAll().problems == [VerificationProblem(file: checkpoint.path, error: .nonZeroPadding(offset: UInt64(dataStart + 20)))])
+        #expect(thrownQKVError { _ = try AttentionRunner.run(AttentionRequest(input: .tokens("0")), checkpoint: checkpoint) }
+            == .nonZeroPadding(offset: UInt64(dataStart + 20)))
     }
 
     // MARK: Payloads (found by run and verify)
@@ -343,13 +347,13 @@ import Testing
     @Test func tensorChecksumMismatch() throws {
         var file = valid
         file.data[64] ^= 0x01
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(file.bytes()))
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(file.bytes()))
         let expected = CRC32.checksum(TinyModel.payload)
         var corrupted = TinyModel.payload
         corrupted[0] ^= 0x01
         let error = QKVError.tensorChecksumMismatch(tensor: "layers.0.wq", expected: expected, found: CRC32.checksum(corrupted))
-        #expect(checkpoint.verifyAll() == [VerificationProblem(file: checkpoint.path, error: error)])
-        #expect(throws: error) { try AttentionRunner.run(AttentionRequest(input: .tokens("0")), checkpoint: checkpoint) }
+        #expect(checkpoint.verifyAll().problems == [VerificationProblem(file: checkpoint.path, error: error)])
+        #expect(thrownQKVError { _ = try AttentionRunner.run(AttentionRequest(input: .tokens("0")), checkpoint: checkpoint) } == error)
         // --no-verify trusts the bytes.
         #expect(throws: Never.self) {
             try AttentionRunner.run(AttentionRequest(input: .tokens("0"), verify: false), checkpoint: checkpoint)
@@ -357,7 +361,7 @@ import Testing
     }
 
     /// A one-tensor-compressed variant of the tiny model: `embed` holds `payload` with encoding 1.
-    func compressedEmbed(_ payload: [UInt8]) throws -> QKVCheckpoint {
+    func compressedEmbed(_ payload: [UInt8]) throws -> Checkpoint {
         var file = valid
         let crc = CRC32.checksum(TinyModel.payload)
         file.tensors[0] = QKVBytes.tensorEntry("embed", encoding: 1, dims: [2, 2], offset: 0, stored: UInt64(payload.count), crc: crc)
@@ -369,43 +373,43 @@ import Testing
                 TinyModel.names[index], dims: [2, 2], offset: UInt64(data.count + (index - 1) * 64), stored: 16, crc: crc)
         }
         file.data = data + rest
-        return try QKVCheckpoint(path: try temporaryFile(file.bytes()))
+        return try CheckpointLoader.open(path: try temporaryFile(file.bytes()))
     }
 
     func zlib(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBytes { deflateBytes($0, container: .zlib) } }
 
     @Test func validCompressedTensorDecodes() throws {
         let checkpoint = try compressedEmbed(zlib(TinyModel.payload))
-        #expect(checkpoint.verifyAll().isEmpty)
+        #expect(checkpoint.verifyAll().problems.isEmpty)
         #expect(try checkpoint.floats("embed", verify: true).values == TinyModel.values)
     }
 
     @Test func truncatedZlibStream() throws {
         let stream = zlib(TinyModel.payload)
         let checkpoint = try compressedEmbed(Array(stream.dropLast(6)))
-        #expect(checkpoint.verifyAll().map(\.error) == [.inflateTruncated(what: "tensor \"embed\"")])
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.inflateTruncated(what: "tensor \"embed\"")])
     }
 
     @Test func corruptZlibStream() throws {
         var stream = zlib(TinyModel.payload)
         stream[stream.count - 1] ^= 0xFF  // the Adler-32 check
         let checkpoint = try compressedEmbed(stream)
-        #expect(checkpoint.verifyAll().map(\.error) == [.inflateFailed(what: "tensor \"embed\"", reason: "incorrect data check")])
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.inflateFailed(what: "tensor \"embed\"", reason: "incorrect data check")])
     }
 
     @Test func zlibInflatesToFewerBytes() throws {
         let checkpoint = try compressedEmbed(zlib(Array(TinyModel.payload.prefix(12))))
-        #expect(checkpoint.verifyAll().map(\.error) == [.inflatedSizeMismatch(what: "tensor \"embed\"", expected: 16, found: 12)])
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.inflatedSizeMismatch(what: "tensor \"embed\"", expected: 16, found: 12)])
     }
 
     @Test func zlibInflatesToMoreBytes() throws {
         let checkpoint = try compressedEmbed(zlib(TinyModel.payload + [1, 2, 3, 4]))
-        #expect(checkpoint.verifyAll().map(\.error) == [.inflatedSizeMismatch(what: "tensor \"embed\"", expected: 16, found: 20)])
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.inflatedSizeMismatch(what: "tensor \"embed\"", expected: 16, found: 20)])
     }
 
     @Test func junkAfterZlibStream() throws {
         let checkpoint = try compressedEmbed(zlib(TinyModel.payload) + [0xAB, 0xCD])
-        #expect(checkpoint.verifyAll().map(\.error) == [.trailingBytesAfterStream(what: "tensor \"embed\"", count: 2)])
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.trailingBytesAfterStream(what: "tensor \"embed\"", count: 2)])
     }
 
     // MARK: Whole-file wrappers
@@ -416,9 +420,9 @@ import Testing
 
     @Test func wrappedFilesOpenAndVerify() throws {
         for container in [DeflateContainer.zlib, .gzip] {
-            let checkpoint = try QKVCheckpoint(path: try temporaryFile(wrapped(container)))
+            let checkpoint = try CheckpointLoader.open(path: try temporaryFile(wrapped(container)))
             #expect(checkpoint.compression == (container == .zlib ? "zlib" : "gzip"))
-            #expect(checkpoint.verifyAll().isEmpty)
+            #expect(checkpoint.verifyAll().problems.isEmpty)
         }
     }
 
@@ -429,30 +433,30 @@ import Testing
 
     @Test func truncatedWrapperBody() throws {
         let bytes = Array(wrapped(.zlib).dropLast(8))
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(bytes))
-        #expect(checkpoint.verifyAll().map(\.error) == [.inflateTruncated(what: "whole-file zlib stream")])
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(bytes))
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.inflateTruncated(what: "whole-file zlib stream")])
     }
 
     @Test func wrapperCheckFails() throws {
         var bytes = wrapped(.gzip)
         bytes[bytes.count - 8] ^= 0xFF  // the gzip CRC-32 of the inflated file
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(bytes))
-        #expect(checkpoint.verifyAll().map(\.error) == [.inflateFailed(what: "whole-file gzip stream", reason: "incorrect data check")])
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(bytes))
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.inflateFailed(what: "whole-file gzip stream", reason: "incorrect data check")])
     }
 
     @Test func junkAfterWrapper() throws {
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(wrapped(.zlib) + [0, 1, 2]))
-        #expect(checkpoint.verifyAll().map(\.error) == [.trailingBytesAfterStream(what: "whole-file zlib stream", count: 3)])
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(wrapped(.zlib) + [0, 1, 2]))
+        #expect(checkpoint.verifyAll().problems.map(\.error) == [.trailingBytesAfterStream(what: "whole-file zlib stream", count: 3)])
     }
 
     @Test func wrapperInflatesToMoreThanHeaderImplies() throws {
         var file = valid
         file.data += [0, 0, 0, 0]
         let bytes = file.bytes().withUnsafeBytes { deflateBytes($0, container: .zlib) }
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(bytes))
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(bytes))
         let size = UInt64(valid.bytes().count)
         #expect(
-            checkpoint.verifyAll().map(\.error) == [.inflatedSizeMismatch(what: "whole-file zlib stream", expected: size, found: size + 4)])
+            checkpoint.verifyAll().problems.map(\.error) == [.inflatedSizeMismatch(what: "whole-file zlib stream", expected: size, found: size + 4)])
     }
 
     @Test func wrappedHeaderOverDeflateLimit() throws {
@@ -476,11 +480,11 @@ import Testing
             tensors: TinyModel.names.map { name in
                 .init(name, shape: [2, 2], values: name == "layers.0.wq" ? [.nan, 0, 0, 0] : TinyModel.values)
             })
-        let checkpoint = try QKVCheckpoint(path: try temporaryFile(writer.bytes()))
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(writer.bytes()))
         #expect(throws: QKVError.nonFiniteAttention(layer: 0, head: 0)) {
             try AttentionRunner.run(AttentionRequest(input: .tokens("0 1")), checkpoint: checkpoint)
         }
-        let problems = checkpoint.verifyAll().map(\.error)
+        let problems = checkpoint.verifyAll().problems.map(\.error)
         guard problems.count == 1, case let .nonFiniteWeight(tensor: "layers.0.wq", index: 0, value) = problems[0], value.isNaN else {
             Issue.record("expected one non-finite weight in layers.0.wq, found \(problems)")
             return

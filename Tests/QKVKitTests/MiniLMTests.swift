@@ -40,14 +40,14 @@ import Testing
         }
     }
 
-    func model() throws -> any Checkpoint {
+    func model() throws -> Checkpoint {
         let folder = try #require(Self.folder, "all-MiniLM-L6-v2 is missing and could not be fetched: run scripts/fetch_minilm.sh")
         return try CheckpointLoader.open(path: folder)
     }
 
     @Test func inspectCountsParametersAndBuffer() throws {
         let checkpoint = try model()
-        let counts = ParameterCount(tensors: checkpoint.tensors, layerCount: checkpoint.config.layerCount)
+        let counts = ParameterCount(tensors: checkpoint.tensors, layerCount: checkpoint.layerCount)
         #expect(counts.totalParameters == 22_713_216)
         #expect(counts.buffers.map(\.name) == ["embeddings.position_ids"])
         #expect(counts.buffers.first?.shape == [1, 512])

@@ -26,10 +26,14 @@ func temporaryFile(_ bytes: [UInt8], name: String = "test.qkv") throws -> String
 /// The error a QKV file raises when opened, or nil if it opens.
 func openError(_ bytes: [UInt8]) throws -> QKVError? {
     let path = try temporaryFile(bytes)
+    // The QKV reader first (so a broken magic is its error, not "unrecognized format"), then the
+    // contract that resolves and checks the config.
     do {
-        _ = try QKVCheckpoint(path: path)
+        _ = try Checkpoint(try QKVFile(path: path))
         return nil
-    } catch {
+    } catch let error as LocatedError {
+        return error.error
+    } catch let error as QKVError {
         return error
     }
 }
@@ -205,5 +209,59 @@ enum ModelCache {
 
     static func smolLM2() throws -> String {
         try path("SmolLM2-135M-Instruct.Q4_1.gguf", fetchedBy: "fetch_smollm2.sh")
+    }
+}
+
+/// The `QKVError` that `body` throws, whether bare or inside a `LocatedError`; nil if it succeeds.
+func thrownQKVError(_ body: () throws -> Void) -> QKVError? {
+    do {
+        try body()
+        return nil
+    } catch let error as LocatedError {
+        return error.error
+    } catch let error as QKVError {
+        return error
+    } catch {
+        return .other("unexpected \(type(of: error)): \(error)")
+    }
+}
+
+/// Seeded uniform floats for kernel tests.
+func randomFloats(_ count: Int, seed: UInt64, in range: ClosedRange<Float> = -1...1) -> [Float] {
+    var rng = SeededGenerator(state: seed)
+    return (0..<count).map { _ in Float.random(in: range, using: &rng) }
+}
+
+/// Unit roundoff of float32 (half an ulp of 1).
+let unitRoundoff = Double(Float.ulpOfOne) / 2
+
+/// Our attention against a reference [layer][head][query][key], with the cell where they first
+/// part by more than the tolerance (layers, then heads, in order): a failure names the layer and
+/// head to look at, not only a number.
+struct AttentionComparison: CustomStringConvertible {
+    var maximumDifference = 0.0
+    var firstDivergence: (layer: Int, head: Int, query: Int, key: Int, ours: Double, reference: Double)?
+
+    init(_ report: AttentionReport, expected: [[[[Double]]]], tolerance: Double) {
+        for (layer, heads) in zip(report.layers, expected) {
+            for (head, matrix) in heads.enumerated() {
+                for (query, row) in matrix.enumerated() {
+                    for (key, value) in row.enumerated() {
+                        let ours = Double(layer.score(head: head, query: query, key: key))
+                        let difference = abs(ours - value)
+                        if !(difference <= tolerance) && firstDivergence == nil {
+                            firstDivergence = (layer.layer, head, query, key, ours, value)
+                        }
+                        maximumDifference = max(maximumDifference, difference.isNaN ? .infinity : difference)
+                    }
+                }
+            }
+        }
+    }
+
+    var description: String {
+        guard let d = firstDivergence else { return "max difference \(maximumDifference)" }
+        return "first divergence at layer \(d.layer) head \(d.head), query \(d.query) key \(d.key): ours \(d.ours), "
+            + "reference \(d.reference); max difference \(maximumDifference)"
     }
 }

@@ -26,10 +26,12 @@ private struct Goldens: Decodable {
 
     let tokenizers: [String: Tokenizer]
     let byteLevelSplits: [Split]
+    let qwen2Splits: [Split]
 
     enum CodingKeys: String, CodingKey {
         case tokenizers
         case byteLevelSplits = "byte_level_splits"
+        case qwen2Splits = "qwen2_splits"
     }
 
     /// Decoded with Foundation, not the parser under test.
@@ -53,7 +55,7 @@ private func visible(_ text: String) -> String {
 struct TokenizerGoldenTests {
     static let folders = [
         "minilm", "minilm-vocab", "vocab-cased", "wordpiece-cased", "wordpiece-keep-accents", "wordpiece-raw",
-        "wordpiece-sequence", "bpe-byte-level", "bpe-prefix-space", "bpe-chars", "bpe-byte-fallback",
+        "wordpiece-sequence", "bpe-byte-level", "bpe-prefix-space", "bpe-chars", "bpe-byte-fallback", "bpe-qwen2",
     ]
 
     @Test("ids and token strings equal the Python reference exactly", arguments: folders)
@@ -88,6 +90,19 @@ struct TokenizerGoldenTests {
             if !text.isEmpty {
                 PreTokenizer.byteLevel(addPrefixSpace: false, useRegex: true).split(text, into: &words)
             }
+            let pieces = words.map { String(String.UnicodeScalarView($0)) }
+            #expect(pieces == split.pieces, "\"\(visible(split.text))\"")
+        }
+    }
+
+    @Test("Qwen2 split equals the Oniguruma regex of tokenizers")
+    func qwen2SplitMatchesReference() throws {
+        let goldens = try Goldens.shared.get()
+        #expect(goldens.qwen2Splits.count >= 200)
+        for split in goldens.qwen2Splits {
+            var words: [[Unicode.Scalar]] = []
+            let text = Array(split.text.unicodeScalars)
+            if !text.isEmpty { PreTokenizer.split(.llama3(maximumDigits: 1)).split(text, into: &words) }
             let pieces = words.map { String(String.UnicodeScalarView($0)) }
             #expect(pieces == split.pieces, "\"\(visible(split.text))\"")
         }
@@ -383,17 +398,17 @@ struct TokenizerErrorTests {
                                  supported: "WordPiece, BPE"),
                     ["tokenizer.json": #"{"model": {"type": "Unigram", "vocab": {}}}"#])
         expectError(.unsupported(file: "tokenizer.json", field: "pre_tokenizer.type", found: "\"Metaspace\"",
-                                 supported: "BertPreTokenizer, ByteLevel"),
+                                 supported: "BertPreTokenizer, ByteLevel, Split, Sequence of these"),
                     ["tokenizer.json": #"{"model": \#(Self.bpeModel), "pre_tokenizer": {"type": "Metaspace"}}"#])
         expectError(.unsupported(file: "tokenizer.json", field: "normalizer.normalizers[1].type", found: "\"NFKC\"",
-                                 supported: "BertNormalizer, NFD, Lowercase, StripAccents, Sequence of these"),
+                                 supported: "BertNormalizer, NFD, NFC, Lowercase, StripAccents, Sequence of these"),
                     ["tokenizer.json": #"{"model": \#(Self.bpeModel), "normalizer": {"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "NFKC"}]}}"#])
         expectError(.unsupported(file: "tokenizer.json", field: "model.dropout", found: "0.1",
                                  supported: "null or 0, deterministic merges"),
                     ["tokenizer.json": #"{"model": {"type": "BPE", "dropout": 0.1, "vocab": {}, "merges": []}}"#])
         let error = TokenizerError.unsupported(file: "tokenizer.json", field: "model.type", found: "\"Unigram\"",
                                                supported: "WordPiece, BPE")
-        #expect(error.description.contains("--tokens"))
+        #expect(error.description.contains("give the token ids instead"))
         #expect(error.description.contains("Unigram"))
     }
 

@@ -1,4 +1,4 @@
-// Kernels for QKVKit (Float32 GEMM, attention, elementwise, byte un-shuffle), in C because Swift
+// Kernels for QKVKit (Float32 GEMM, attention, elementwise, byte un-shuffle, ggml dequantization), in C because Swift
 // library targets compile for the baseline ISA (SSE2 on x86-64) and may not pass -m flags. AVX2+FMA
 // code lives in functions with a target attribute and is chosen at run time; every other CPU (and
 // arm64) runs portable C.
@@ -54,6 +54,23 @@ ptrdiff_t qkv_packed_rows_count(ptrdiff_t m, ptrdiff_t k);
 void qkv_pack_rows(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, const float *x, ptrdiff_t ldx,
                    float *packed_rows);
 
+/// qkv_pack_rows with depth chunks that start at multiples of `granule` (k a multiple of it), the
+/// layout qkv_sgemm_stored reads for a weight of that block size; granule 1 is qkv_pack_rows.
+void qkv_pack_rows_granular(qkv_isa isa, ptrdiff_t m, ptrdiff_t k, ptrdiff_t granule, const float *x,
+                            ptrdiff_t ldx, float *packed_rows);
+
+/// out[m, n] (+)= x[m, k] · Wᵀ (+ bias[n]) with W's n rows left in their stored form: row j is
+/// k elements of ggml `type` (qkv_ggml_can_dequantize; F16 and BF16 included) at w + j·row_bytes,
+/// k a multiple of the type's block size. Each depth chunk of NR rows is dequantized and packed
+/// into one panel per thread just before use (no float32 copy of W exists), so the product costs
+/// W's bytes in memory. x is read through packed_rows (qkv_pack_rows_granular with the block
+/// size) when given, else packed here into the calling thread's qkv_thread_buffer.
+/// As in qkv_sgemm, the summation order of an element depends only on m, k and the type, so
+/// splitting the columns across threads gives identical bits.
+void qkv_sgemm_stored(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx,
+                      const float *_Nullable packed_rows, int type, const void *w, ptrdiff_t row_bytes,
+                      const float *_Nullable bias, float *out, ptrdiff_t ldo, bool accumulate);
+
 /// As qkv_sgemm, with B = columns [first_col, first_col + n) of a weight that qkv_pack_weight
 /// packed with packed_cols columns and the same k. first_col must be a multiple of 16. x is read
 /// through packed_rows (qkv_pack_rows of the same x, m and k) when given, else packed here.
@@ -70,13 +87,14 @@ void qkv_sgemm_packed(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 float *qkv_thread_buffer(ptrdiff_t count);
 
 /// One attention head, single-threaded: probs[t, t] = softmax(q·kᵀ · scale) row by row (with
-/// `causal`, row i sees keys 0...i and later probabilities are exactly 0), out = probs · v.
+/// `causal`, row i sees keys 0...i and later probabilities are exactly 0; a `window` > 0 further
+/// keeps only the last `window` of those, Mistral's sliding window), out = probs · v.
 /// q, k, v are [t, d] with row strides ldq, ldk, ldv (heads read in place from wider rows);
 /// probs is contiguous; out [t, d] has row stride ldo. Scores and context are computed six query
 /// rows at a time, so each row's scores, softmax and context stay in L1.
 void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, ptrdiff_t ldq,
                         const float *k, ptrdiff_t ldk, const float *v, ptrdiff_t ldv, float scale,
-                        bool causal, float *probs, float *out, ptrdiff_t ldo);
+                        bool causal, ptrdiff_t window, float *probs, float *out, ptrdiff_t ldo);
 
 /// x[count] = 0.5·x·(1 + erf(x/√2)) in place (exact GELU). AVX2: erf by piecewise polynomials
 /// with absolute error ≤ 1.1·2⁻²⁴; portable: libm erff.
@@ -111,5 +129,8 @@ void qkv_unshuffle(const unsigned char *shuffled, ptrdiff_t n, ptrdiff_t s, ptrd
                    unsigned char *raw);
 
 #pragma clang assume_nonnull end
+
+// ggml (GGUF) block dequantization.
+#include "qkv_quants.h"
 
 #endif

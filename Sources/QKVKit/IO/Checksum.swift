@@ -18,12 +18,12 @@ public struct CRC32 {
 
     /// The same CRC, computed as two halves on two cores and joined with zlib's `crc32_combine`:
     /// checking a large tensor then costs half the wall time.
-    public static func parallelChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard bytes.count >= 1 << 20 else { return checksum(bytes) }
+    public static func parallelChecksum(_ bytes: UnsafeRawBufferPointer, threads: Int) -> UInt32 {
+        guard bytes.count >= 1 << 20, threads > 1 else { return checksum(bytes) }
         let half = bytes.count / 2
         var parts: [UInt32] = [0, 0]
         parts.withUnsafeMutableBufferPointer { parts in
-            parallelFor(2) { index in
+            parallelFor(2, threads: 2) { index in
                 let range = index == 0 ? 0..<half : half..<bytes.count
                 parts[index] = checksum(UnsafeRawBufferPointer(rebasing: bytes[range]))
             }

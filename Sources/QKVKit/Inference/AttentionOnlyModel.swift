@@ -3,10 +3,11 @@
 ///
 /// It computes in Float64: the spec lets weights be extreme but finite, and Float64 keeps such
 /// logits finite where Float32 would overflow. The model is tiny, so precision costs nothing here.
-public struct AttentionOnlyModel: TransformerModel, ArchitectureDefinition {
-    public static let architecture = Architecture.attention
+public struct AttentionOnlyModel: TransformerModel {
     public let config: ModelConfig
     let weights: Weights
+    /// Threads every forward pass may use.
+    let threads: Int
 
     /// Weights as Float64, x·W orientation (rows = input features).
     struct Weights: Sendable {
@@ -18,53 +19,21 @@ public struct AttentionOnlyModel: TransformerModel, ArchitectureDefinition {
         var wo: [[Double]?]  // (layer, n_heads * head_dim, dim), absent when n_heads * head_dim == dim
     }
 
-    public static func expectedTensors(_ c: ModelConfig) -> [TensorSpec] {
-        var specs = [TensorSpec("embed", [c.vocabSize, c.dim])]
-        if let maxLength = c.maxSequenceLength { specs.append(TensorSpec("pos", [maxLength, c.dim], required: false)) }
-        let qWidth = c.headCount * c.headDim
-        let kvWidth = c.kvHeadCount * c.headDim
-        for i in 0..<c.layerCount {
-            specs.append(TensorSpec("layers.\(i).wq", [c.dim, qWidth]))
-            specs.append(TensorSpec("layers.\(i).wk", [c.dim, kvWidth]))
-            specs.append(TensorSpec("layers.\(i).wv", [c.dim, kvWidth]))
-            specs.append(TensorSpec("layers.\(i).wo", [qWidth, c.dim], required: qWidth != c.dim))
-        }
-        return specs
-    }
-
-    /// Positions limit the sequence only when the learned table exists.
-    public static func maximumTokens(_ config: ModelConfig, tensors: [TensorInfo]) -> Int? {
-        tensors.contains { $0.name == "pos" } ? config.maxSequenceLength : nil
-    }
-
-    public static func validate(_ c: ModelConfig, tensors: [String: TensorInfo]) throws(QKVError) {
-        if tensors["pos"] != nil && c.maxSequenceLength == nil {
-            throw .missingMetadata(key: "qkv.max_seq_len")
-        }
-        // A layer tensor beyond n_layers means the count and the tensors disagree.
-        for name in tensors.keys.sorted() {
-            guard name.hasPrefix("layers."), case let .layer(layer) = tensorGroup(name), layer >= c.layerCount else { continue }
-            throw .invalidMetadataValue(
-                key: "qkv.n_layers", expected: "at least \(layer + 1) (tensor \(name) exists)", found: String(c.layerCount))
-        }
-    }
-
-    public static func load(_ checkpoint: any Checkpoint, verify: Bool) throws -> any TransformerModel {
-        let c = checkpoint.config
+    init(config c: ModelConfig, loading w: WeightLoader) throws {
         func doubles(_ name: String) throws -> [Double] {
-            try checkpoint.floats(name, verify: verify).withUnsafeBufferPointer { $0.map(Double.init) }
+            try w(name).withUnsafeBufferPointer { $0.map(Double.init) }
         }
-        let hasPos = checkpoint.tensorInfo("pos") != nil
-        let weights = Weights(
+        weights = Weights(
             embed: try doubles("embed"),
-            pos: hasPos ? try doubles("pos") : nil,
+            pos: w.checkpoint.hasTensor("pos") ? try doubles("pos") : nil,
             wq: try (0..<c.layerCount).map { try doubles("layers.\($0).wq") },
             wk: try (0..<c.layerCount).map { try doubles("layers.\($0).wk") },
             wv: try (0..<c.layerCount).map { try doubles("layers.\($0).wv") },
             wo: try (0..<c.layerCount).map { i in
-                checkpoint.tensorInfo("layers.\(i).wo") == nil ? nil : try doubles("layers.\(i).wo")
+                w.checkpoint.hasTensor("layers.\(i).wo") ? try doubles("layers.\(i).wo") : nil
             })
-        return AttentionOnlyModel(config: c, weights: weights)
+        config = c
+        threads = w.threads
     }
 
     public func attention(tokens: [Int], layers: [Int]) throws -> [LayerAttention] {
@@ -107,7 +76,7 @@ public struct AttentionOnlyModel: TransformerModel, ArchitectureDefinition {
                                 multiHeadAttention(
                                     q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, shape: shape,
                                     scale: 1 / Double(c.headDim).squareRoot(),
-                                    probabilities: ap.baseAddress!, output: op.baseAddress!)
+                                    probabilities: ap.baseAddress!, output: op.baseAddress!, threads: threads)
                             }
                         }
                     }

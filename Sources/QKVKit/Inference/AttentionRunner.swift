@@ -1,31 +1,37 @@
 /// Everything `qkv run` does between parsing arguments and printing: pick tokens, load, run, select.
 public struct AttentionRequest: Sendable {
     public enum Input: Sendable {
+        /// Ids or vocabulary strings separated by commas and/or whitespace (see `TokenInput`).
         case tokens(String)
+        /// Text for the model's own tokenizer.
         case text(String)
     }
 
     public var input: Input
-    /// nil: all layers / heads.
-    public var layers: String?
-    public var heads: String?
+    /// The layers and heads to report; nil for all.
+    public var layers: [Int]?
+    public var heads: [Int]?
+    /// Check each tensor's checksum while loading (where the format has one).
     public var verify: Bool
+    public var threads: Int
 
-    public init(input: Input, layers: String? = nil, heads: String? = nil, verify: Bool = true) {
+    public init(input: Input, layers: [Int]? = nil, heads: [Int]? = nil, verify: Bool = true, threads: Int = ThreadCount.automatic) {
         self.input = input
         self.layers = layers
         self.heads = heads
         self.verify = verify
+        self.threads = threads
     }
 }
 
 public enum AttentionRunner {
     /// Token ids and their display text for the request's input.
-    public static func tokens(for input: AttentionRequest.Input, checkpoint: any Checkpoint) throws -> [AttentionReport.Token] {
-        let config = checkpoint.config
+    public static func tokens(for input: AttentionRequest.Input, checkpoint: Checkpoint) throws -> [AttentionReport.Token] {
+        let (config, definition) = try checkpoint.runnable()
         let vocabulary = checkpoint.vocabulary
-        let maxLength = try ArchitectureRegistry.definition(config.architecture).maximumTokens(config, tensors: checkpoint.tensors)
-        let tokenizer = try checkpoint.textTokenizer()
+        let maxLength = definition.maximumTokens(config, tensors: checkpoint.tensors)
+        // Ids need no tokenizer (a broken one only costs their display text); text does.
+        let tokenizer = if case .tokens = input { try? checkpoint.textTokenizer() } else { try checkpoint.textTokenizer() }
         let ids: [Int]
         switch input {
         case let .tokens(list):
@@ -37,34 +43,31 @@ public enum AttentionRunner {
             }
             try TokenInput.check(ids, maxLength: maxLength)
         case let .text(text):
-            ids = try TokenInput.words(text, vocabulary: vocabulary, maxLength: maxLength)
+            ids = try TokenInput.words(
+                text, vocabulary: vocabulary, maxLength: maxLength, lookedFor: checkpoint.container.tokenizerLocations)
         }
         return ids.map { id in
             AttentionReport.Token(id: id, text: tokenizer?.tokenText(id) ?? vocabulary?[id] ?? String(id))
         }
     }
 
-    public static func run(_ request: AttentionRequest, checkpoint: any Checkpoint) throws -> AttentionReport {
-        let config = checkpoint.config
-        let layers = try selection(request.layers, count: config.layerCount, what: "--layers")
-        let heads = try selection(request.heads, count: config.headCount, what: "--heads")
+    public static func run(_ request: AttentionRequest, checkpoint: Checkpoint) throws -> AttentionReport {
+        let (config, _) = try checkpoint.runnable()
+        let layers = try selection(request.layers, count: config.layerCount, what: "layer")
+        let heads = try selection(request.heads, count: config.headCount, what: "head")
         let tokens = try tokens(for: request.input, checkpoint: checkpoint)
-        let model = try ArchitectureRegistry.load(checkpoint, verify: request.verify)
+        let model = try ModelLoader.load(checkpoint, verify: request.verify, threads: request.threads)
         let attention = try model.attention(tokens: tokens.map(\.id), layers: layers)
         return AttentionReport(tokens: tokens, layers: attention, heads: heads)
     }
 
-    /// "all" (or nil) → every index; otherwise comma/space separated indices, each checked.
-    public static func selection(_ text: String?, count: Int, what: String) throws(QKVError) -> [Int] {
-        guard let text, text.lowercased() != "all" else { return Array(0..<count) }
-        let pieces = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
-        guard !pieces.isEmpty else { throw .invalidSelection(what: what, value: text) }
-        var indices: [Int] = []
-        for piece in pieces {
-            guard let index = Int(piece) else { throw .invalidSelection(what: what, value: text) }
-            guard (0..<count).contains(index) else { throw .selectionOutOfRange(what: what, value: index, count: count) }
-            if !indices.contains(index) { indices.append(index) }
+    /// The indices asked for (every index when nil), sorted without repeats, each checked.
+    static func selection(_ indices: [Int]?, count: Int, what: String) throws(QKVError) -> [Int] {
+        guard let indices else { return Array(0..<count) }
+        guard !indices.isEmpty else { throw .invalidSelection(what: what, value: "an empty list") }
+        for index in indices where !(0..<count).contains(index) {
+            throw .selectionOutOfRange(what: what, value: index, count: count)
         }
-        return indices.sorted()
+        return Array(Set(indices)).sorted()
     }
 }

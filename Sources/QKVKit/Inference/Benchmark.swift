@@ -14,6 +14,8 @@ public struct BenchmarkResult: Sendable {
     /// Floating-point operations of one forward pass (2 per multiply-add of every matrix product).
     public var flopsPerForward: Double
     public var peakResidentBytes: Int
+    /// Parameters per stored weight type (`Q4_K`, `f32`, …), most first.
+    public var weightFormats: [(type: String, parameters: Int)] = []
 
     public var sorted: [Double] { forwardMilliseconds.sorted() }
     public var minimum: Double { sorted.first ?? 0 }
@@ -26,42 +28,19 @@ public struct BenchmarkResult: Sendable {
     public var tokensPerSecond: Double { median > 0 ? Double(tokens) / (median / 1000) : 0 }
     public var gigaflops: Double { median > 0 ? flopsPerForward / (median / 1000) / 1e9 : 0 }
 
-    public func json() -> JSONValue {
-        .object([
-            ("load_ms", .double(rounded(loadMilliseconds))),
-            ("forward_ms", .object([("min", .double(rounded(minimum))), ("median", .double(rounded(median))), ("max", .double(rounded(maximum)))])),
-            ("tokens", .int(tokens)), ("iterations", .int(forwardMilliseconds.count)),
-            ("tokens_per_second", .double(rounded(tokensPerSecond))), ("gflops", .double(rounded(gigaflops))),
-            ("peak_rss_bytes", .int(peakResidentBytes)),
-        ])
-    }
-
-    public func table() -> String {
-        var table = TextTable(headers: ["measure", "value"], alignments: [.left, .right])
-        table.append(["load", fixed(loadMilliseconds, decimals: 2) + " ms"])
-        table.append(["forward min", fixed(minimum, decimals: 3) + " ms"])
-        table.append(["forward median", fixed(median, decimals: 3) + " ms"])
-        table.append(["forward max", fixed(maximum, decimals: 3) + " ms"])
-        table.append(["tokens", String(tokens)])
-        table.append(["iterations", String(forwardMilliseconds.count)])
-        table.append(["tokens/s", groupedThousands(Int(tokensPerSecond.rounded()))])
-        table.append(["GFLOP/s", fixed(gigaflops, decimals: 1)])
-        table.append(["peak RSS", groupedThousands(peakResidentBytes / 1024) + " KiB"])
-        return table.text()
-    }
-
-    private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }
 
 public enum Benchmark {
     /// Loads `path` once, runs `warmup` untimed and `iterations` timed forward passes over `input`.
-    public static func run(path: String, input: AttentionRequest.Input, iterations: Int, warmup: Int) throws -> BenchmarkResult {
+    public static func run(
+        path: String, input: AttentionRequest.Input, iterations: Int, warmup: Int, threads: Int = ThreadCount.automatic
+    ) throws -> BenchmarkResult {
         let start = monotonicNanoseconds()
         let checkpoint = try CheckpointLoader.open(path: path)
-        let model = try ArchitectureRegistry.load(checkpoint, verify: true)
+        let model = try ModelLoader.load(checkpoint, verify: true, threads: threads)
         let loadMilliseconds = Double(monotonicNanoseconds() - start) / 1e6
         let tokens = try AttentionRunner.tokens(for: input, checkpoint: checkpoint).map(\.id)
-        let layers = Array(0..<checkpoint.config.layerCount)
+        let layers = Array(0..<model.config.layerCount)
         for _ in 0..<warmup { _ = try model.attention(tokens: tokens, layers: layers) }
         var times: [Double] = []
         for _ in 0..<iterations {
@@ -71,23 +50,28 @@ public enum Benchmark {
         }
         return BenchmarkResult(
             loadMilliseconds: loadMilliseconds, forwardMilliseconds: times, tokens: tokens.count,
-            flopsPerForward: forwardFLOPs(checkpoint, tokens: tokens.count), peakResidentBytes: peakResidentBytes())
+            flopsPerForward: forwardFLOPs(checkpoint, config: model.config, tokens: tokens.count),
+            peakResidentBytes: peakResidentBytes(), weightFormats: weightFormats(checkpoint))
+    }
+
+    /// Parameters per stored type, most first (ties by name).
+    public static func weightFormats(_ checkpoint: Checkpoint) -> [(type: String, parameters: Int)] {
+        var counts: [String: Int] = [:]
+        for tensor in checkpoint.tensors where tensor.isParameter { counts[tensor.dtype.displayName, default: 0] += tensor.elementCount }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
     }
 
     /// 2·T per weight of every matrix the pass multiplies by, plus the two attention products,
     /// 2·T·keys·head_dim per head each (keys = T, or p + 1 when causal). BERT, GPT-2 and LLaMA stop
     /// after the last layer's attention (nothing after it can change an attention matrix), so that
     /// layer counts only its Q, K and V projections.
-    public static func forwardFLOPs(_ checkpoint: any Checkpoint, tokens t: Int) -> Double {
-        let c = checkpoint.config
-        let names = TensorNameMap.forArchitecture(c.architecture)
-        let stopsAfterLastAttention = c.architecture != .attention
+    public static func forwardFLOPs(_ checkpoint: Checkpoint, config c: ModelConfig, tokens t: Int) -> Double {
+        let stopsAfterLastAttention = c.wiring != .attentionOnly
         let attentionInputs: Set<Substring> = ["wq", "wk", "wv", "wqkv"]
         let matrixWeights = checkpoint.tensors.filter { info in
-            guard info.isParameter, info.shape.count == 2, case .layer(let layer) = tensorGroup(info.name) else { return false }
+            guard info.isParameter, info.shape.count == 2, let layer = info.layer else { return false }
             guard stopsAfterLastAttention && layer == c.layerCount - 1 else { return true }
-            let canonical = names.canonicalName(info.name) ?? info.name
-            return canonical.split(separator: ".").last.map(attentionInputs.contains) ?? false
+            return info.name.split(separator: ".").last.map(attentionInputs.contains) ?? false
         }.reduce(0) { $0 + $1.elementCount }
         let keyCount = c.isCausal ? Double(t * (t + 1) / 2) : Double(t * t)
         return 2 * Double(t) * Double(matrixWeights) + 2 * 2 * keyCount * Double(c.headDim * c.headCount * c.layerCount)

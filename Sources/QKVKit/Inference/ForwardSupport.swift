@@ -14,11 +14,13 @@ final class ScratchBuffer {
 
 /// Reads weights by canonical name, checking checksums unless asked not to.
 struct WeightLoader {
-    let checkpoint: any Checkpoint
+    let checkpoint: Checkpoint
     let verify: Bool
+    /// Threads for decoding now and for every forward pass of the model being loaded.
+    let threads: Int
 
     func callAsFunction(_ name: String) throws -> FloatTensor {
-        try checkpoint.floats(name, verify: verify)
+        try checkpoint.floats(name, verify: verify, threads: threads)
     }
 
     /// A weight matrix packed for the GEMM kernels (shape [out, in] if `transposed`, else [in, out]).
@@ -41,15 +43,31 @@ struct WeightLoader {
         return (packed, FloatTensor(name: biases.joined(separator: "|"), shape: [packed.cols], values: biasValues))
     }
 
+    /// An nn.Linear weight [out, in]: read where it is stored when it is F16, BF16 or quantized
+    /// and the format allows (no float32 copy), else packed as float32 like `packed`.
+    func linear(_ name: String) throws -> LinearWeight {
+        if let stored = try checkpoint.storedMatrix(name, verify: verify, threads: threads) { return .stored(stored) }
+        return .packed(try packed(name, transposed: true))
+    }
+
+    /// An embedding table [rows, dim]: rows are gathered (and dequantized) per token when it is
+    /// stored as F16, BF16 or quantized, else decoded to float32 once.
+    func embedding(_ name: String) throws -> EmbeddingTable {
+        if let stored = try checkpoint.storedMatrix(name, verify: verify, threads: threads) { return .stored(stored) }
+        return .floats(try callAsFunction(name))
+    }
+
     /// A tensor the architecture can do without (a bias that some checkpoints omit).
     func optional(_ name: String) throws -> FloatTensor? {
-        checkpoint.hasTensor(name) ? try checkpoint.floats(name, verify: verify) : nil
+        checkpoint.hasTensor(name) ? try callAsFunction(name) : nil
     }
 }
 
 /// Copies one layer's probabilities [heads, T, T] out of scratch, refusing NaN or infinity.
 /// Large layers are copied by all cores, one head each.
-func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int) throws(QKVError) -> LayerAttention {
+func collectAttention(
+    layer: Int, probabilities: UnsafePointer<Float>, heads: Int, tokens t: Int, threads: Int
+) throws(QKVError) -> LayerAttention {
     var matrices = [[Float]](repeating: [], count: heads)
     var finite = [Bool](repeating: true, count: heads)
     matrices.withUnsafeMutableBufferPointer { matrices in
@@ -61,7 +79,7 @@ func collectAttention(layer: Int, probabilities: UnsafePointer<Float>, heads: In
                 out[head] = Array(UnsafeBufferPointer(start: start, count: t * t))
             }
             if heads * t * t >= 1 << 16 {
-                parallelFor(heads, copy)
+                parallelFor(heads, threads: threads, copy)
             } else {
                 for head in 0..<heads { copy(head) }
             }
@@ -80,12 +98,29 @@ func addEmbeddingRows(_ table: FloatTensor, ids: [Int], dim: Int, into x: Unsafe
     }
 }
 
+/// A token embedding table: float32, or rows left in their stored form and dequantized per token.
+enum EmbeddingTable {
+    case floats(FloatTensor)  // (vocab_size, dim)
+    case stored(StoredMatrix)  // (vocab_size, dim) as stored
+
+    /// x[p] += table[ids[p]] for x [T, dim].
+    func addRows(ids: [Int], dim: Int, into x: UnsafeMutablePointer<Float>) {
+        switch self {
+        case let .floats(table):
+            addEmbeddingRows(table, ids: ids, dim: dim, into: x)
+        case let .stored(matrix):
+            let row = ScratchBuffer(dim)
+            for (p, id) in ids.enumerated() { matrix.addRow(id, into: x + p * dim, scratch: row.pointer) }
+        }
+    }
+}
+
 /// Applies the MLP nonlinearity in place over `count` values.
-func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int) {
+func activate(_ activation: Activation, _ x: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
     switch activation {
-    case .gelu: Kernels.geluErf(x, count: count)
-    case .geluNew, .geluPytorchTanh: Kernels.geluTanh(x, count: count)
-    case .silu: Kernels.silu(x, count: count)
+    case .gelu: Kernels.geluErf(x, count: count, threads: threads)
+    case .geluNew, .geluPytorchTanh: Kernels.geluTanh(x, count: count, threads: threads)
+    case .silu: Kernels.silu(x, count: count, threads: threads)
     case .relu: for i in 0..<count { x[i] = max(x[i], 0) }
     }
 }

@@ -96,24 +96,24 @@ extension Kernels {
     /// With AVX2+FMA, erf is a piecewise polynomial with absolute error ≤ 1.1·2⁻²⁴, checked over
     /// every float32 (scripts/check_ckernels.c): results are within ~1 float32 ulp of |x| + |GELU|
     /// of float64 GELU. Elsewhere the C library `erff` per element. Large inputs use every core.
-    public static func geluErf(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        geluErf(x, count: count, portable: false)
+    public static func geluErf(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
+        geluErf(x, count: count, portable: false, threads: threads)
     }
 
     /// `geluErf`, optionally pinned to the portable C kernel (for tests).
-    static func geluErf(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool) {
-        elementwise(x, count: count, portable: portable, qkv_gelu_erf)
+    static func geluErf(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool, threads: Int = 1) {
+        elementwise(x, count: count, portable: portable, threads: threads, qkv_gelu_erf)
     }
 
     /// Runs an in-place C kernel over x[count], split across cores when large (split points are
     /// multiples of 8, so no element's value depends on the split).
     private static func elementwise(
-        _ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool,
+        _ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool, threads: Int,
         _ kernel: @convention(c) (qkv_isa, UnsafeMutablePointer<Float>, Int) -> Void
     ) {
         precondition(count >= 0, "negative count")
         let isa = portable ? QKV_ISA_GENERIC : qkv_best_isa()
-        let chunks = min(defaultThreadCount, max(1, count / elementwiseParallelCount))
+        let chunks = min(max(1, threads), max(1, count / elementwiseParallelCount))
         if chunks == 1 {
             kernel(isa, x, count)
             return
@@ -132,23 +132,23 @@ extension Kernels {
     ///
     /// With AVX2+FMA as the equal x · sigmoid(2√(2/π)(x + 0.044715 x³)), which has no cancellation
     /// for x ≪ 0; elsewhere in transformers' NewGELUActivation order with the C library `tanhf`.
-    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        geluTanh(x, count: count, portable: false)
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
+        geluTanh(x, count: count, portable: false, threads: threads)
     }
 
-    static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool) {
-        elementwise(x, count: count, portable: portable, qkv_gelu_tanh)
+    static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool, threads: Int = 1) {
+        elementwise(x, count: count, portable: portable, threads: threads, qkv_gelu_tanh)
     }
 
     /// x[count] = x · sigmoid(x) = x / (1 + e^(−x)), SiLU (LLaMA MLP)
     ///
     /// For x → −∞, e^(−x) overflows to +inf and the result is −0, the correct limit.
-    public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        silu(x, count: count, portable: false)
+    public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
+        silu(x, count: count, portable: false, threads: threads)
     }
 
-    static func silu(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool) {
-        elementwise(x, count: count, portable: portable, qkv_silu)
+    static func silu(_ x: UnsafeMutablePointer<Float>, count: Int, portable: Bool, threads: Int = 1) {
+        elementwise(x, count: count, portable: portable, threads: threads, qkv_silu)
     }
 }
 
@@ -289,13 +289,19 @@ extension Kernels {
                   startPosition: startPosition)
     }
 
-    /// q[rows, heads*headDim] rotated in place with precomputed inverseFrequencies[headDim/2]
+    /// q[rows, heads*headDim] rotated in place with precomputed inverseFrequencies[headDim/2].
+    ///
+    /// `.halves` pairs dimension i with i + headDim/2; `.adjacentPairs` pairs 2i with 2i + 1
+    /// (llama.cpp's "NORM" mode, llama2.c), with frequency i for the pair either way.
     public static func applyRoPE(_ q: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
-                                 inverseFrequencies invFreq: [Float], startPosition: Int = 0) {
+                                 inverseFrequencies invFreq: [Float], startPosition: Int = 0,
+                                 layout: RopeLayout = .halves) {
         precondition(rows >= 0 && heads >= 0 && startPosition >= 0, "negative size")
         precondition(headDim > 0 && headDim % 2 == 0 && invFreq.count == headDim / 2, "bad headDim")
         let half = headDim / 2
         let stride = heads * headDim
+        // Where the two members of pair i sit: (i, i + half) or (2i, 2i + 1).
+        let (firstStep, partnerOffset) = layout == .halves ? (1, half) : (2, 1)
         // cos and sin of one position's angles, shared by all its heads.
         let table = UnsafeMutablePointer<Float>.allocate(capacity: headDim)
         defer { table.deallocate() }
@@ -311,19 +317,14 @@ extension Kernels {
                 for h in 0..<heads {
                     let v = q + t * stride + h * headDim
                     for i in 0..<half {
-                        let a = v[i], b = v[i + half]
+                        let first = i * firstStep, second = first + partnerOffset
+                        let a = v[first], b = v[second]
                         let c = cosines[i], s = sines[i]
-                        v[i] = a * c + (-b) * s
-                        v[i + half] = b * c + a * s
+                        v[first] = a * c + (-b) * s
+                        v[second] = b * c + a * s
                     }
                 }
             }
         }
     }
-}
-
-/// A pointer that parallel loops share; each iteration writes a disjoint slice.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }

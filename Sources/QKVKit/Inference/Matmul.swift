@@ -9,23 +9,12 @@ import Foundation
 // sees, so results are bitwise independent of the thread count.
 
 extension Kernels {
-    /// Number of threads the kernels use by default: the active processor count, or the
-    /// `QKV_THREADS` environment variable when it holds a positive integer (read once).
-    public static var defaultThreadCount: Int { processorCount }
-
-    /// Read once: Foundation reads cgroup files on every `activeProcessorCount` on Linux, which
-    /// cost more than a small matrix product.
-    private static let processorCount: Int = {
-        if let text = ProcessInfo.processInfo.environment["QKV_THREADS"], let n = Int(text), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }()
-
     /// out[T,n] = x[T,d] · w[d,n] (+ bias[n]) (+ out if accumulate); w row-major [d,n] (GPT-2 Conv1D, QKV)
     ///
     /// `rows` = T, `inner` = d, `cols` = n. `out` must not overlap `x`, `w` or `bias`.
     public static func matmul(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil,
                               into out: UnsafeMutablePointer<Float>, rows: Int, inner: Int, cols: Int,
-                              accumulate: Bool = false, threads: Int = defaultThreadCount) {
+                              accumulate: Bool = false, threads: Int) {
         gemm(GemmOperands(x: x, xStride: inner, w: w, wStride: cols, weightTransposed: false, bias: bias,
                           out: out, outStride: cols),
              rows: rows, inner: inner, cols: cols, accumulate: accumulate, threads: threads)
@@ -37,7 +26,7 @@ extension Kernels {
     public static func matmulTransposed(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                         bias: UnsafePointer<Float>? = nil,
                                         into out: UnsafeMutablePointer<Float>, rows: Int, inner: Int, cols: Int,
-                                        accumulate: Bool = false, threads: Int = defaultThreadCount) {
+                                        accumulate: Bool = false, threads: Int) {
         gemm(GemmOperands(x: x, xStride: inner, w: w, wStride: inner, weightTransposed: true, bias: bias,
                           out: out, outStride: cols),
              rows: rows, inner: inner, cols: cols, accumulate: accumulate, threads: threads)
@@ -64,8 +53,10 @@ extension Kernels {
     /// thread alone when small, else in column blocks (whole 16-column panels, up to a few per
     /// thread, taken in turn so that a thread the OS preempts leaves its blocks to the others) with
     /// x packed once by the caller and handed to every block.
+    /// `granule` is the block size of a weight left in its stored form: x is then packed in depth
+    /// chunks of whole blocks (`qkv_pack_rows_granular`).
     static func splitColumns(rows m: Int, inner k: Int, cols n: Int, threads: Int, x: UnsafePointer<Float>,
-                             xStride: Int, isa: qkv_isa,
+                             xStride: Int, isa: qkv_isa, granule: Int = 1,
                              _ body: (_ cols: Range<Int>, _ packedRows: UnsafePointer<Float>?) -> Void) {
         let (mk, overflow1) = m.multipliedReportingOverflow(by: k)
         let (mkn, overflow2) = mk.multipliedReportingOverflow(by: n)
@@ -77,7 +68,7 @@ extension Kernels {
             return
         }
         let rows = qkv_thread_buffer(qkv_packed_rows_count(m, k))
-        qkv_pack_rows(isa, m, k, x, xStride, rows)
+        qkv_pack_rows_granular(isa, m, k, granule, x, xStride, rows)
         let shared = SharedRows(pointer: UnsafePointer(rows))
         // Up to 4 blocks per thread, but no block under 8 panels: each block reads all of x again.
         let blocks = threadCount * max(1, min(blocksPerThread, panels / (8 * threadCount)))
@@ -177,7 +168,7 @@ final class PackedWeight: @unchecked Sendable {
     /// out[rows, cols] (+)= x[rows, inner] · B (+ bias[cols]), columns split across `threads`
     /// (see `Kernels.splitColumns`).
     func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
-               rows m: Int, accumulate: Bool = false, threads: Int = Kernels.defaultThreadCount) {
+               rows m: Int, accumulate: Bool = false, threads: Int) {
         precondition(m >= 0, "negative matrix size")
         guard m > 0, cols > 0 else { return }
         let isa = qkv_best_isa()
@@ -205,5 +196,89 @@ private struct PackedOperands {
         let j0 = range.lowerBound
         qkv_sgemm_packed(isa, m, range.count, inner, x, inner, packedRows, packed, cols, j0, bias.map { $0 + j0 },
                          out + j0, cols, accumulate)
+    }
+}
+
+/// A weight applied as out = x · Wᵀ (W [cols, inner], PyTorch nn.Linear layout): float32 packed
+/// once at load, or F16 / BF16 / quantized weights read where they are stored by every product,
+/// so the model takes its file's footprint, not float32's.
+enum LinearWeight {
+    case packed(PackedWeight)
+    case stored(StoredMatrix)
+
+    var inner: Int {
+        switch self {
+        case let .packed(weight): weight.inner
+        case let .stored(matrix): matrix.columns
+        }
+    }
+
+    var cols: Int {
+        switch self {
+        case let .packed(weight): weight.cols
+        case let .stored(matrix): matrix.rows
+        }
+    }
+
+    /// out[rows, cols] (+)= x[rows, inner] · Wᵀ (+ bias[cols]), columns split across `threads`.
+    func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+               rows m: Int, accumulate: Bool = false, threads: Int) {
+        switch self {
+        case let .packed(weight):
+            weight.apply(x, bias: bias, into: out, rows: m, accumulate: accumulate, threads: threads)
+        case let .stored(matrix):
+            matrix.apply(x, bias: bias, into: out, outStride: matrix.rows, rows: m, accumulate: accumulate, threads: threads)
+        }
+    }
+}
+
+extension StoredMatrix {
+    /// out[rows, self.rows] (+)= x[rows, columns] · selfᵀ (+ bias), out rows `outStride` apart,
+    /// each panel dequantized just before use (`qkv_sgemm_stored`); columns split across `threads`.
+    func apply(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+               outStride: Int, rows m: Int, accumulate: Bool = false, threads: Int) {
+        precondition(m >= 0, "negative matrix size")
+        guard m > 0, rows > 0 else { return }
+        let isa = qkv_best_isa()
+        let o = StoredOperands(
+            x: x, inner: columns, type: Int32(type.rawValue), weights: storage.bytes.baseAddress!, rowBytes: rowBytes,
+            bias: bias, out: out, outStride: outStride)
+        withExtendedLifetime(storage.owner) {
+            Kernels.splitColumns(
+                rows: m, inner: columns, cols: rows, threads: threads, x: x, xStride: columns, isa: isa,
+                granule: type.blockElements
+            ) { range, packedRows in
+                o.run(rows: m, cols: range, packedRows: packedRows, accumulate: accumulate, isa: isa)
+            }
+        }
+    }
+
+    /// x[dim] += row `index` (dequantized), for embeddings gathered a token at a time.
+    func addRow(_ index: Int, into x: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        precondition((0..<rows).contains(index), "row index")
+        withExtendedLifetime(storage.owner) {
+            qkv_ggml_dequantize(
+                qkv_best_isa(), Int32(type.rawValue), storage.bytes.baseAddress! + index * rowBytes,
+                columns / type.blockElements, scratch)
+        }
+        Kernels.addInPlace(x, scratch, count: columns)
+    }
+}
+
+/// out[m, ·] (+)= x[m, inner] · Wᵀ for W in its stored form; see `qkv_sgemm_stored`.
+private struct StoredOperands {
+    var x: UnsafePointer<Float>
+    var inner: Int
+    var type: Int32
+    var weights: UnsafeRawPointer
+    var rowBytes: Int
+    var bias: UnsafePointer<Float>?
+    var out: UnsafeMutablePointer<Float>
+    var outStride: Int
+
+    func run(rows m: Int, cols range: Range<Int>, packedRows: UnsafePointer<Float>?, accumulate: Bool, isa: qkv_isa) {
+        let j0 = range.lowerBound
+        qkv_sgemm_stored(isa, m, range.count, inner, x, inner, packedRows, type, weights + j0 * rowBytes, rowBytes,
+                         bias.map { $0 + j0 }, out + j0, outStride, accumulate)
     }
 }

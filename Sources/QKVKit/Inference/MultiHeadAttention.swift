@@ -14,6 +14,8 @@ struct AttentionShape {
     var causal: Bool
     var qStride: Int
     var kvStride: Int
+    /// Causal queries see only the last `window` keys (themselves included); nil for all.
+    var window: Int? = nil
 }
 
 /// Float for real models; Double for the attention-only model, whose spec allows extreme weights.
@@ -32,12 +34,13 @@ extension Double: AttentionScalar {
 func multiHeadAttention<Scalar: AttentionScalar>(
     q: UnsafePointer<Scalar>, k: UnsafePointer<Scalar>, v: UnsafePointer<Scalar>,
     shape s: AttentionShape, scale: Scalar,
-    probabilities: UnsafeMutablePointer<Scalar>, output: UnsafeMutablePointer<Scalar>
+    probabilities: UnsafeMutablePointer<Scalar>, output: UnsafeMutablePointer<Scalar>, threads: Int
 ) {
+    precondition(s.window == nil, "the Float64 path has no sliding window")
     let t = s.tokens
     let group = s.heads / s.kvHeads
     let outStride = s.heads * s.headDim
-    parallelFor(s.heads) { h in
+    parallelFor(s.heads, threads: threads) { h in
         let g = h / group
         let a = probabilities + h * t * t
         // Scores: S[p][j] = q_p · k_j * scale, masked above the diagonal when causal.
@@ -80,35 +83,22 @@ func multiHeadAttention<Scalar: AttentionScalar>(
     }
 }
 
-/// Runs `body` for 0..<count across all cores (inline when count is 1 or one thread is asked for).
-func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 || Kernels.defaultThreadCount == 1 {
-        for i in 0..<count { body(i) }
-        return
-    }
-    // Callers write disjoint slices of shared buffers, which Sendable checking cannot see.
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: count) { body($0) }
-    }
-}
-
 /// The Float32 path used by the real architectures: one CKernels call per head (scores, softmax
 /// and context six query rows at a time), reading the heads in place through row strides; heads
 /// run in parallel. Same shapes as the generic version.
 func multiHeadAttention(
     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
     shape s: AttentionShape, scale: Float,
-    probabilities: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    probabilities: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, threads: Int
 ) {
     let t = s.tokens
     let hd = s.headDim
     let group = s.heads / s.kvHeads
     let outStride = s.heads * hd
     let isa = qkv_best_isa()
-    parallelFor(s.heads) { h in
+    parallelFor(s.heads, threads: threads) { h in
         let g = h / group
         qkv_attention_head(isa, t, hd, q + h * hd, s.qStride, k + g * hd, s.kvStride, v + g * hd, s.kvStride, scale,
-                           s.causal, probabilities + h * t * t, output + h * hd, outStride)
+                           s.causal, s.window ?? 0, probabilities + h * t * t, output + h * hd, outStride)
     }
 }

@@ -33,7 +33,7 @@ public struct ParameterCount: Sendable, Equatable {
                 group.storedBytes += tensor.storedBytes
                 group.decodedBytes += UInt64(tensor.decodedBytes)
             }
-            switch tensorGroup(tensor.name) {
+            switch tensor.group {
             case .embeddings: add(&embeddings)
             case let .layer(index):
                 var group = layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index, parameters: 0, storedBytes: 0, decodedBytes: 0)
@@ -49,27 +49,4 @@ public struct ParameterCount: Sendable, Equatable {
         groups = [embeddings] + layerGroups + [other]
         self.buffers = buffers
     }
-}
-
-public enum TensorGroup: Equatable {
-    case embeddings
-    case layer(Int)
-    case other
-}
-
-/// Which group a tensor belongs to, from its name alone, for every naming scheme qkv reads:
-/// `layers.N.` (QKV, LLaMA), `encoder.layer.N.` (BERT), `h.N.` (GPT-2), with or without a task prefix.
-public func tensorGroup(_ name: String) -> TensorGroup {
-    let parts = name.split(separator: ".")
-    for (index, part) in parts.enumerated() where index + 1 < parts.count {
-        let next = parts[index + 1]
-        // Only canonical decimal indices: `layers.01.x` is not layer 1.
-        if ["layers", "layer", "h", "blocks"].contains(part), let number = Int(next), String(number) == next {
-            return .layer(number)
-        }
-    }
-    // HF names (`embeddings.*`, `wte`, `wpe`, `embed_tokens`) and canonical ones (docs/FORMAT.md).
-    let embeddingNames: Set<Substring> = ["embed", "pos", "token_type", "embed_norm", "embeddings", "wte", "wpe", "embed_tokens"]
-    if parts.contains(where: { embeddingNames.contains($0) }) { return .embeddings }
-    return .other
 }

@@ -23,9 +23,9 @@ public enum TokenInput {
     }
 
     /// `--text` for models whose only tokenizer is the `tokenizer.tokens` list: whitespace-split words.
-    public static func words(_ text: String, vocabulary: [String]?, maxLength: Int?) throws(QKVError) -> [Int] {
+    public static func words(_ text: String, vocabulary: [String]?, maxLength: Int?, lookedFor: String) throws(QKVError) -> [Int] {
         guard let vocabulary else {
-            throw .noTokenizer(hint: "the file has no tokenizer.tokens to look words up in; pass --tokens with ids")
+            throw .noTokenizer(lookedFor: lookedFor)
         }
         var ids: [Int] = []
         for word in text.split(whereSeparator: \.isWhitespace) {

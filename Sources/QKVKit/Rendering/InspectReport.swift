@@ -1,25 +1,40 @@
 /// What `qkv inspect` shows: format, configuration, metadata and parameter counts, from the header alone.
 public struct InspectReport {
-    public let checkpoint: any Checkpoint
+    public let checkpoint: Checkpoint
     public let counts: ParameterCount
 
-    public init(_ checkpoint: any Checkpoint) {
+    public init(_ checkpoint: Checkpoint) {
         self.checkpoint = checkpoint
-        counts = ParameterCount(tensors: checkpoint.tensors, layerCount: checkpoint.config.layerCount)
+        counts = checkpoint.parameterCount
+    }
+
+    /// The architecture's registry name, or `unknown (name)` for one qkv does not run.
+    var architecture: String {
+        if let config = checkpoint.config { return config.architecture }
+        return checkpoint.architectureName.map { "unknown (\($0))" } ?? "unknown"
     }
 
     var configFields: [(String, JSONValue)] {
-        let c = checkpoint.config
+        guard let c = checkpoint.config else { return [("n_layers", .int(checkpoint.layerCount))] }
         var fields: [(String, JSONValue)] = [
             ("vocab_size", .int(c.vocabSize)), ("dim", .int(c.dim)), ("n_layers", .int(c.layerCount)),
             ("n_heads", .int(c.headCount)), ("n_kv_heads", .int(c.kvHeadCount)), ("head_dim", .int(c.headDim)),
             ("max_seq_len", c.maxSequenceLength.map { .int($0) } ?? .null), ("causal", .bool(c.isCausal)),
         ]
         if let hidden = c.hiddenDim { fields.append(("hidden_dim", .int(hidden))) }
-        if let eps = c.normEpsilon { fields.append(("norm_eps", .double(eps))) }
-        if let theta = c.ropeTheta { fields.append(("rope_theta", .double(theta))) }
+        if let eps = c.normEpsilon { fields.append(("norm_eps", shortestNumber(eps))) }
+        if let theta = c.ropeTheta { fields.append(("rope_theta", shortestNumber(theta))) }
         if let types = c.typeVocabSize { fields.append(("type_vocab_size", .int(types))) }
-        if c.architecture != .attention { fields.append(("tied_embeddings", .bool(c.tiedEmbeddings))) }
+        if c.wiring != .attentionOnly { fields.append(("tied_embeddings", .bool(c.tiedEmbeddings))) }
+        if c.wiring == .llama {
+            fields.append(("rope_layout", .string(c.ropeLayout.rawValue)))
+            if c.attentionBias { fields.append(("attention_bias", .bool(true))) }
+            if c.outputBias { fields.append(("output_bias", .bool(true))) }
+            if c.mlpBias { fields.append(("mlp_bias", .bool(true))) }
+            if c.queryKeyNorm { fields.append(("qk_norm", .bool(true))) }
+            if let window = c.slidingWindow { fields.append(("sliding_window", .int(window))) }
+        }
+        if let reason = c.unsupported { fields.append(("runnable", .string("no: \(reason)"))) }
         return fields
     }
 
@@ -29,8 +44,11 @@ public struct InspectReport {
             let shown: String
             switch entry.value {
             case let .int(value): shown = String(value)
-            case let .double(value): shown = String(value)
-            case let .string(value): shown = value
+            case let .double(value): shown = shortestNumber(value).rendered()
+            case let .string(value): shown = Self.summary(of: value, key: entry.key)
+            case let .bool(value): shown = String(value)
+            case let .ints(values): shown = "\(groupedThousands(values.count)) integers"
+            case let .doubles(values): shown = "\(groupedThousands(values.count)) floats"
             case let .strings(values):
                 shown = "\(groupedThousands(values.count)) strings"
                     + (values.isEmpty ? "" : ": " + values.prefix(5).joined(separator: " ") + (values.count > 5 ? " …" : ""))
@@ -44,10 +62,13 @@ public struct InspectReport {
         let metadata: [(String, JSONValue)] = checkpoint.metadata.entries.map { entry in
             switch entry.value {
             case let .int(value): (entry.key, .int(Int(value)))
-            case let .double(value): (entry.key, .double(value))
+            case let .double(value): (entry.key, shortestNumber(value))
             case let .string(value): (entry.key, .string(value))
             case let .strings(values): (entry.key, .array(values.map { .string($0) }))
             case let .floats(values): (entry.key, .array(values.map { .float($0) }))
+            case let .bool(value): (entry.key, .bool(value))
+            case let .ints(values): (entry.key, .array(values.map { .int(Int($0)) }))
+            case let .doubles(values): (entry.key, .array(values.map { .double($0) }))
             }
         }
         let groups: [JSONValue] = counts.groups.map { group in
@@ -58,9 +79,9 @@ public struct InspectReport {
             ])
         }
         return .object([
-            ("format", .string(checkpoint.formatName)),
+            ("format", .string(checkpoint.format.name)),
             ("compression", .string(checkpoint.compression)),
-            ("architecture", .string(checkpoint.config.architecture.rawValue)),
+            ("architecture", .string(architecture)),
             ("config", .object(configFields)),
             ("metadata", .object(metadata)),
             ("total_parameters", .int(counts.totalParameters)),
@@ -73,13 +94,11 @@ public struct InspectReport {
     }
 
     private func tensorJSON(_ tensor: TensorInfo) -> JSONValue {
-        let layer: JSONValue
-        if case let .layer(index) = tensorGroup(tensor.name) { layer = .int(index) } else { layer = .null }
-        return .object([
-            ("name", .string(tensor.name)), ("dtype", .string(tensor.dtype.rawValue)),
+        .object([
+            ("name", .string(tensor.storedName)), ("canonical", .string(tensor.name)), ("dtype", .string(tensor.dtype.displayName)),
             ("shape", .array(tensor.shape.map { .int($0) })), ("parameters", .int(tensor.isParameter ? tensor.elementCount : 0)),
             ("encoding", .string(tensor.encoding.rawValue)), ("stored_bytes", .int(Int(tensor.storedBytes))),
-            ("crc32", tensor.crc32.map { .int(Int($0)) } ?? .null), ("layer", layer),
+            ("crc32", tensor.crc32.map { .int(Int($0)) } ?? .null), ("layer", tensor.layer.map { .int($0) } ?? .null),
             ("tied_to", tensor.tiedTo.map { .string($0) } ?? .null),
         ])
     }
@@ -88,12 +107,12 @@ public struct InspectReport {
     public func text(showTensors: Bool, markdown: Bool) -> String {
         let render = { (table: TextTable) in markdown ? table.markdown() : table.text() }
         var summary = TextTable(headers: ["field", "value"], alignments: [.left, .left])
-        summary.append(["format", checkpoint.formatName + (checkpoint.formatName == "qkv" ? " v1" : "")])
+        summary.append(["format", checkpoint.format.description])
         summary.append(["compression", checkpoint.compression])
-        summary.append(["architecture", checkpoint.config.architecture.rawValue])
+        summary.append(["architecture", architecture])
         for (key, value) in configFields {
             if case .null = value { continue }
-            summary.append([key, value.rendered()])
+            if case let .string(text) = value { summary.append([key, text]) } else { summary.append([key, value.rendered()]) }
         }
         var sections = [markdown ? "## Model\n\n" + render(summary) : render(summary)]
 
@@ -125,7 +144,7 @@ public struct InspectReport {
                 headers: ["buffer", "dtype", "shape", "elements", "note"], alignments: [.left, .left, .left, .right, .left])
             for buffer in counts.buffers {
                 buffers.append([
-                    buffer.name, buffer.dtype.rawValue, shapeText(buffer.shape), groupedThousands(buffer.elementCount),
+                    buffer.storedName, buffer.dtype.displayName, shapeText(buffer.shape), groupedThousands(buffer.elementCount),
                     buffer.tiedTo.map { "tied to \($0)" } ?? "",
                 ])
             }
@@ -138,7 +157,7 @@ public struct InspectReport {
                 alignments: [.left, .left, .left, .right, .left, .right, .left])
             for tensor in checkpoint.tensors {
                 tensors.append([
-                    tensor.name, tensor.dtype.rawValue, shapeText(tensor.shape),
+                    tensor.storedName, tensor.dtype.displayName, shapeText(tensor.shape),
                     groupedThousands(tensor.isParameter ? tensor.elementCount : 0), tensor.encoding.rawValue,
                     groupedThousands(tensor.storedBytes), tensor.crc32.map(hex32) ?? "-",
                 ])
@@ -147,6 +166,23 @@ public struct InspectReport {
         }
         return sections.joined(separator: "\n\n")
     }
+}
+
+extension InspectReport {
+    /// Long text values (chat templates, an embedded tokenizer.json) are summarised in tables.
+    static func summary(of text: String, key: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard text.utf8.count > 120 || lines.count > 1 else { return text }
+        let kind = key.hasSuffix(".json") ? "JSON" : "text"
+        let first = String(lines.first ?? "").prefix(40)
+        return "\(groupedThousands(text.utf8.count)) bytes of \(kind): \(first)…"
+    }
+}
+
+/// A number as its shortest text: a value that is exactly a Float (GGUF stores f32) prints as
+/// that Float (1e-05, not 9.999999747378752e-06).
+func shortestNumber(_ value: Double) -> JSONValue {
+    Double(Float(value)) == value ? .float(Float(value)) : .double(value)
 }
 
 func shapeText(_ shape: [Int]) -> String {

@@ -18,13 +18,20 @@ public struct TextTable {
     }
 
     /// Columns separated by two spaces, no trailing blanks.
-    public func text() -> String {
+    public func text() -> String { text(background: nil) }
+
+    /// As `text()`, and every body cell for which `background(row, column)` gives a colour is
+    /// painted with it as a 24-bit ANSI background (`ESC[48;2;r;g;bm`) under black or white text,
+    /// whichever reads better, then reset (`ESC[0m`). Padding is computed on the plain text.
+    public func text(background: ((_ row: Int, _ column: Int) -> RGB?)?) -> String {
         let widths = headers.indices.map { column in
             ([headers] + rows).map { $0[column].count }.max() ?? 0
         }
-        return ([headers] + rows).map { row in
+        return ([headers] + rows).enumerated().map { line, row in
             row.indices.map { column in
-                pad(row[column], to: widths[column], alignments[column])
+                let cell = pad(row[column], to: widths[column], alignments[column])
+                guard line > 0, let colour = background?(line - 1, column) else { return cell }
+                return ansiShaded(cell, colour)
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
     }
@@ -42,6 +49,13 @@ public struct TextTable {
         let fill = String(repeating: " ", count: max(0, width - cell.count))
         return alignment == .left ? cell + fill : fill + cell
     }
+}
+
+/// `text` on a 24-bit ANSI background with a readable foreground, then reset.
+func ansiShaded(_ text: String, _ colour: RGB) -> String {
+    let ink = colour.readableForeground
+    return "\u{1B}[48;2;\(colour.red);\(colour.green);\(colour.blue)m\u{1B}[38;2;\(ink.red);\(ink.green);\(ink.blue)m"
+        + text + "\u{1B}[0m"
 }
 
 extension String {

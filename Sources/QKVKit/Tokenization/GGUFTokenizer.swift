@@ -410,7 +410,7 @@ public enum GGUFTokenizerLoader {
     /// The same, as the concrete type (for `encode(_:addSpecialTokens:parseSpecialTokens:)`).
     public static func load(from header: GGUFHeader) throws(QKVError) -> GGUFTokenizer {
         if case let .string(model)? = header.value("tokenizer.ggml.model"), model == "none" || model == "no_vocab" {
-            throw .noTokenizer(hint: "tokenizer.ggml.model is \(jsonQuoted(model)): the file has no vocabulary; pass --tokens with ids")
+            throw .noTokenizer(lookedFor: "a vocabulary, but tokenizer.ggml.model is \(jsonQuoted(model))")
         }
         return GGUFTokenizer(vocabulary: try GGUFVocabulary(header: header))
     }

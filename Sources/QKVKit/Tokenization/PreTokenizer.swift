@@ -7,6 +7,11 @@ enum PreTokenizer: Equatable, Sendable {
     /// `ByteLevel`: optional leading space, the GPT-2 split, then each UTF-8 byte becomes one
     /// printable character of the byte-to-unicode table.
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
+    /// `Split` with `Isolated` behaviour: each match of a known pattern is a word, and so is each
+    /// stretch between matches (the GPT-2 family of patterns matches every character, so there is none).
+    case split(SplitPattern)
+    /// Each pre-tokenizer splits the words of the one before.
+    indirect case sequence([PreTokenizer])
 
     /// Appends the words of `piece` (non-empty) to `words`.
     func split(_ piece: [Unicode.Scalar], into words: inout [[Unicode.Scalar]]) {
@@ -27,6 +32,16 @@ enum PreTokenizer: Equatable, Sendable {
             } else {
                 words.append(ByteLevelAlphabet.map(text[...]))
             }
+        case let .split(pattern):
+            pattern.split(piece) { words.append(Array(piece[$0])) }
+        case let .sequence(steps):
+            var current = [piece]
+            for step in steps {
+                var next: [[Unicode.Scalar]] = []
+                for word in current where !word.isEmpty { step.split(word, into: &next) }
+                current = next
+            }
+            words += current
         }
     }
 
@@ -76,15 +91,13 @@ enum ByteLevelAlphabet {
     }
 }
 
-/// The GPT-2 pre-tokenizer pattern
-/// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
-/// as a hand-written scanner with the same leftmost-first alternation and backtracking results.
-enum GPT2Splitter {
-    private enum Kind: Equatable {
-        case letter, number, space, other
-    }
+/// What the pre-tokenizer regexes (Oniguruma, as `tokenizers` builds it) see in a character.
+enum RegexCharacterKind: Equatable {
+    case letter, number, space, other
 
-    private static func kind(_ scalar: Unicode.Scalar) -> Kind {
+    init(_ scalar: Unicode.Scalar) { self = Self.kind(scalar) }
+
+    private static func kind(_ scalar: Unicode.Scalar) -> RegexCharacterKind {
         if scalar.isASCII {
             switch scalar.value {
             case 0x41...0x5A, 0x61...0x7A: return .letter
@@ -105,10 +118,17 @@ enum GPT2Splitter {
             return .other
         }
     }
+}
+
+/// The GPT-2 pre-tokenizer pattern
+/// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+/// as a hand-written scanner with the same leftmost-first alternation and backtracking results.
+enum GPT2Splitter {
+    private typealias Kind = RegexCharacterKind
 
     /// Calls `emit` with each match, in order; the matches tile `text`.
     static func split(_ text: [Unicode.Scalar], emit: (Range<Int>) -> Void) {
-        let kinds = text.map(kind)
+        let kinds = text.map(Kind.init)
         let count = text.count
         var start = 0
         while start < count {

@@ -119,6 +119,8 @@ enum NormalizerStep: Equatable, Sendable {
     case isolateCJKIdeographs
     /// Canonical decomposition (NFD).
     case decompose
+    /// Canonical composition (NFC).
+    case compose
     /// Drop nonspacing marks (Mn), as `BertNormalizer` does. Strips accents only after `decompose`.
     case stripNonspacingMarks
     /// Drop every mark (Mn, Mc, Me), as the `StripAccents` normalizer does.
@@ -170,10 +172,10 @@ struct TextNormalizer: Equatable, Sendable {
                     out.append(scalar)
                 }
             }
-        case .decompose:
+        case .decompose, .compose:
             // ASCII has no decompositions; skip the Foundation round trip for it.
             if text.allSatisfy({ $0.isASCII }) { return text }
-            // Characters newer than the tables of `tokenizers` pass through undecomposed.
+            // Characters newer than the tables of `tokenizers` pass through unchanged.
             var start = 0
             while start < text.count {
                 var end = start
@@ -181,7 +183,9 @@ struct TextNormalizer: Equatable, Sendable {
                 if end > start {
                     var run = String.UnicodeScalarView()
                     run.append(contentsOf: text[start..<end])
-                    out.append(contentsOf: String(run).decomposedStringWithCanonicalMapping.unicodeScalars)
+                    let normalized = step == .compose
+                        ? String(run).precomposedStringWithCanonicalMapping : String(run).decomposedStringWithCanonicalMapping
+                    out.append(contentsOf: normalized.unicodeScalars)
                 }
                 if end < text.count { out.append(text[end]) }
                 start = end + 1

@@ -23,6 +23,9 @@ extension TextTokenizer {
     }
 }
 
+/// How errors about text that cannot be tokenized end: the caller knows how ids are given.
+public let tokenIDHint = "give the token ids instead"
+
 /// Every way loading or running a tokenizer can fail. Each case names the file and field and
 /// says what was expected and what was found.
 public enum TokenizerError: Error, Equatable, Sendable {
@@ -35,7 +38,7 @@ public enum TokenizerError: Error, Equatable, Sendable {
     case missingField(file: String, field: String)
     case wrongType(file: String, field: String, expected: String, found: String)
     case invalidValue(file: String, field: String, expected: String, found: String)
-    /// A tokenizer component qkv does not implement; the user should pass `--tokens` instead.
+    /// A tokenizer component qkv does not implement; the user should give token ids instead.
     case unsupported(file: String, field: String, found: String, supported: String)
     /// A token the configuration relies on (unk, a merge part, a special token) is not in the vocabulary.
     case tokenNotInVocabulary(file: String, field: String, token: String)
@@ -60,12 +63,12 @@ extension TokenizerError: CustomStringConvertible {
             return "\(file): \(field): expected \(expected), found \(found)"
         case let .unsupported(file, field, found, supported):
             return "\(file): \(field) \(found) is not supported (supported: \(supported)); "
-                + "pass the token ids with --tokens instead"
+                + tokenIDHint
         case let .tokenNotInVocabulary(file, field, token):
             return "\(file): \(field): token \(jsonQuoted(token)) is not in the vocabulary"
         case let .unencodable(piece):
             return "text piece \(jsonQuoted(piece)) has no vocabulary entry and the tokenizer has no unknown token; "
-                + "pass the token ids with --tokens instead"
+                + tokenIDHint
         }
     }
 }

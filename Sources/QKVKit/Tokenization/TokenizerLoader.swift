@@ -38,6 +38,11 @@ public enum TokenizerLoader {
         try TokenizerJSONReader.read(bytes, file: file)
     }
 
+    /// The tokenizer described by a GGUF header's `tokenizer.ggml.*` keys, as llama.cpp runs it.
+    static func tokenizer(gguf header: GGUFHeader) throws -> any TextTokenizer {
+        try GGUFTokenizerLoader.tokenizer(from: header)
+    }
+
     /// Reads a BERT `vocab.txt` (one token per line, id = line number) and the BERT options of
     /// `tokenizer_config.json`, building what `transformers`' `BertTokenizer` builds from them.
     public static func load(wordPieceVocabulary url: URL, config: URL?) throws -> any TextTokenizer {
@@ -287,7 +292,7 @@ private enum TokenizerJSONReader {
             ignoreMerges: try field.flag("ignore_merges", default: false))
     }
 
-    static let supportedNormalizers = "BertNormalizer, NFD, Lowercase, StripAccents, Sequence of these"
+    static let supportedNormalizers = "BertNormalizer, NFD, NFC, Lowercase, StripAccents, Sequence of these"
 
     static func readNormalizer(_ field: JSONField?) throws -> [NormalizerStep] {
         guard let field else { return [] }
@@ -302,6 +307,8 @@ private enum TokenizerJSONReader {
                 lowercase: try field.flag("lowercase", default: true)).steps
         case "NFD":
             return [.decompose]
+        case "NFC":
+            return [.compose]
         case "Lowercase":
             return [.lowercase]
         case "StripAccents":
@@ -324,10 +331,38 @@ private enum TokenizerJSONReader {
         case "ByteLevel":
             return .byteLevel(addPrefixSpace: try field.flag("add_prefix_space", default: true),
                               useRegex: try field.flag("use_regex", default: true))
+        case "Split":
+            return try readSplit(field)
+        case "Sequence":
+            return .sequence(try field.requiredMember("pretokenizers").array().map { try readPreTokenizer($0) })
         default:
             throw TokenizerError.unsupported(file: field.file, field: typeField.path, found: "\"\(type)\"",
-                                             supported: "BertPreTokenizer, ByteLevel")
+                                             supported: "BertPreTokenizer, ByteLevel, Split, Sequence of these")
         }
+    }
+
+    /// `Split` with one of the regexes qkv implements, isolating each match.
+    static func readSplit(_ field: JSONField) throws -> PreTokenizer {
+        let patternField = try field.requiredMember("pattern")
+        guard let regexField = try patternField.member("Regex") else {
+            throw TokenizerError.unsupported(file: field.file, field: patternField.path, found: "a string pattern",
+                                             supported: "a Regex pattern")
+        }
+        let regex = try regexField.string()
+        guard let pattern = SplitPattern(regex: regex) else {
+            throw TokenizerError.unsupported(file: field.file, field: regexField.path, found: jsonQuoted(regex),
+                                             supported: "the GPT-2, Llama 3 and Qwen2 patterns")
+        }
+        let behaviorField = try field.requiredMember("behavior")
+        let behavior = try behaviorField.string()
+        guard behavior == "Isolated" else {
+            throw TokenizerError.unsupported(file: field.file, field: behaviorField.path, found: "\"\(behavior)\"",
+                                             supported: "Isolated")
+        }
+        if try field.flag("invert", default: false) {
+            throw TokenizerError.unsupported(file: field.file, field: "\(field.path).invert", found: "true", supported: "false")
+        }
+        return .split(pattern)
     }
 
     /// The ids a post-processor puts before and after a single sequence.

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The element types a GGUF tensor may have (ggml's `ggml_type`), with their block layouts as
 /// table data: a tensor's row (ne[0]) is a whole number of blocks of `blockElements` values,
 /// each stored in `blockBytes` bytes. Ids 4, 5 and 31–33, 36–38 were removed from ggml and are
@@ -70,6 +72,46 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
 
     /// Stored bits per weight: 8 · block bytes / block elements (4.5 for Q4_0, 6.5625 for Q6_K).
     public var bitsPerWeight: Double { Double(8 * blockBytes) / Double(blockElements) }
+
+    /// The ggml type of a dtype read from a GGUF file.
+    public init?(dtype: DType) {
+        switch dtype {
+        case .f32: self = .f32
+        case .f16: self = .f16
+        case .bf16: self = .bf16
+        default:
+            guard let type = dtype.ggmlType else { return nil }
+            self = type
+        }
+    }
+
+    /// Whether qkv's kernels dequantize this type (bit-exact with gguf-py).
+    public var canDequantize: Bool { qkv_ggml_can_dequantize(Int32(rawValue)) }
+
+    /// The names of every type qkv dequantizes, for messages.
+    public static var dequantizable: String {
+        allCases.filter(\.canDequantize).map(\.name).joined(separator: ", ")
+    }
+
+    /// Dequantizes a whole number of blocks (`source.count` / `blockBytes`) into `destination`,
+    /// split in block ranges over up to `threads` threads; each block is converted on its own, so
+    /// the bits do not depend on the split.
+    func dequantize(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutablePointer<Float>, threads: Int) {
+        precondition(canDequantize && source.count % blockBytes == 0, "whole blocks of a dequantizable type")
+        let blocks = source.count / blockBytes
+        guard blocks > 0, let base = source.baseAddress else { return }
+        let isa = qkv_best_isa()
+        let id = Int32(rawValue)
+        // Chunks of at least 64 Ki values: below that a second thread costs more than it saves.
+        let chunks = min(max(1, threads), max(1, blocks * blockElements / (1 << 16)))
+        let output = SendablePointer(destination)
+        let input = SendableRawPointer(base)
+        let (blockBytes, blockElements) = (self.blockBytes, self.blockElements)
+        parallelFor(chunks, threads: chunks) { chunk in
+            let first = blocks * chunk / chunks, last = blocks * (chunk + 1) / chunks
+            qkv_ggml_dequantize(isa, id, input.pointer + first * blockBytes, last - first, output.pointer + first * blockElements)
+        }
+    }
 
     /// Every known id, for error messages.
     static var knownIDs: String { allCases.map { String($0.rawValue) }.joined(separator: ", ") }

@@ -30,7 +30,7 @@ struct CompressedPayload {
     /// `threads` above 1 lets a large payload use a second core.
     func decode(
         into elements: UnsafeMutableRawBufferPointer, planes: UnsafeMutableRawBufferPointer?, computeCRC: Bool,
-        threads: Int = Kernels.defaultThreadCount
+        threads: Int
     ) throws(QKVError) -> UInt32? {
         precondition(elementSize > 0 && elements.count % elementSize == 0, "whole elements only")
         precondition(!isShuffled || (planes?.count ?? -1) >= elements.count, "shuffled data needs planes")
@@ -66,7 +66,7 @@ struct CompressedPayload {
     ) throws(QKVError) -> Int {
         var failure: QKVError?
         var written = 0
-        parallelFor(2) { _ in
+        parallelFor(2, threads: 2) { _ in
             // Roles go by arrival, not by index: whoever comes first inflates, so the follower
             // never waits on a side that has not started, however the two closures are scheduled.
             if work.arriveFirst() {

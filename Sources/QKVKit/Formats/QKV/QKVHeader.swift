@@ -6,7 +6,7 @@ public struct QKVHeader: Sendable, Equatable {
 
     public var metadata: Metadata
     /// Directory entries in file order; `fileOffset` is relative to the start of the (inflated) file.
-    public var tensors: [TensorInfo]
+    public var tensors: [StoredTensor]
     public var headerBytes: UInt64
     /// align_up(32 + header_bytes, 64): where tensor payloads begin.
     public var dataStart: UInt64
@@ -82,7 +82,7 @@ public struct QKVHeader: Sendable, Equatable {
             throw .countTooLarge(field: "tensor_count", count: UInt64(preamble.tensorCount), remainingBytes: reader.remaining)
         }
         let dataStart = try preamble.dataStart
-        var tensors: [TensorInfo] = []
+        var tensors: [StoredTensor] = []
         var seen = Set<String>()
         var expectedOffset: UInt64 = 0
         for _ in 0..<preamble.tensorCount {
@@ -145,7 +145,7 @@ public struct QKVHeader: Sendable, Equatable {
         }
     }
 
-    private static func readTensorEntry(_ reader: inout ByteReader, path: String) throws(QKVError) -> TensorInfo {
+    private static func readTensorEntry(_ reader: inout ByteReader, path: String) throws(QKVError) -> StoredTensor {
         let name = try reader.readString(field: "tensor name")
         guard !name.isEmpty else { throw .emptyName(field: "tensor name at byte \(reader.fileOffset - 4)") }
         let dtypeCode = try reader.readLE(UInt8.self, field: "tensor \"\(name)\" dtype")
@@ -175,7 +175,7 @@ public struct QKVHeader: Sendable, Equatable {
                 throw .compressionRatioTooHigh(what: "tensor \"\(name)\"", decodedBytes: decoded, storedBytes: stored)
             }
         }
-        return TensorInfo(
+        return StoredTensor(
             name: name, dtype: dtype, shape: dims.map { Int($0) }, encoding: encoding,
             fileOffset: offset, storedBytes: stored, crc32: crc, file: path)
     }

@@ -33,9 +33,12 @@ public struct QKVWriter {
         var header: [UInt8] = []
         for (key, value) in metadata.entries {
             header.appendString(key)
-            header.append(value.typeCode)
+            guard let code = value.typeCode else { preconditionFailure("metadata \(key): QKV has no \(value.typeName)") }
+            header.append(code)
             switch value {
             case let .int(number): header.appendLE(UInt64(bitPattern: number))
+            case let .bool(flag): header.appendLE(UInt64(flag ? 1 : 0))
+            case .ints, .doubles: break
             case let .double(number): header.appendLE(number.bitPattern)
             case let .string(text): header.appendString(text)
             case let .strings(list):

@@ -10,7 +10,7 @@ public final class SafetensorsArchive: @unchecked Sendable {
     public let path: String
     /// Every tensor, names as stored: file order (by data offset) within a shard, shards in `files` order.
     /// `fileOffset` is absolute in `file`, the shard's path.
-    public let tensors: [TensorInfo]
+    public let tensors: [StoredTensor]
     /// `__metadata__` of the (first) file.
     public let metadata: [String: String]
     /// The safetensors files: one, or the shards sorted by name (model-00001-of-0000N first).
@@ -102,7 +102,7 @@ public final class SafetensorsArchive: @unchecked Sendable {
         }
     }
 
-    public func tensorInfo(_ name: String) -> TensorInfo? {
+    public func tensorInfo(_ name: String) -> StoredTensor? {
         positionOfName[name].map { tensors[$0] }
     }
 
@@ -131,7 +131,7 @@ public final class SafetensorsArchive: @unchecked Sendable {
     }
 
     /// The tensor's bytes in its mapped shard, and the shard that owns the mapping.
-    private func payload(_ name: String) throws(LocatedError) -> (info: TensorInfo, bytes: UnsafeRawBufferPointer, file: InputFile) {
+    private func payload(_ name: String) throws(LocatedError) -> (info: StoredTensor, bytes: UnsafeRawBufferPointer, file: InputFile) {
         guard let position = positionOfName[name] else { throw LocatedError(path: path, error: .missingTensor(name)) }
         let info = tensors[position]
         let file = shards[shardOfTensor[position]]
@@ -149,28 +149,4 @@ public final class SafetensorsArchive: @unchecked Sendable {
         }
         return (info, UnsafeRawBufferPointer(rebasing: mapping[start..<end]), file)
     }
-}
-
-/// Runs `body`, attaching `path` to its error.
-func located<Result>(_ path: String, _ body: () throws(QKVError) -> Result) throws(LocatedError) -> Result {
-    do {
-        return try body()
-    } catch {
-        throw LocatedError(path: path, error: error)
-    }
-}
-
-func joinPath(_ folder: String, _ name: String) -> String {
-    if folder.isEmpty { return name }
-    return folder.hasSuffix("/") ? folder + name : folder + "/" + name
-}
-
-/// The folder part of a path ("" for a bare file name, which then resolves against the working directory).
-func parentFolder(of path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "" }
-    return String(path[...slash])
-}
-
-func pathExists(_ path: String) -> Bool {
-    FileManager.default.fileExists(atPath: path)
 }

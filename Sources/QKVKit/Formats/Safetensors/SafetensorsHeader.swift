@@ -30,7 +30,7 @@ public struct SafetensorsHeader: Sendable, Equatable {
     /// `__metadata__`, empty when absent.
     public var metadata: [String: String]
     /// Entries in file order (sorted by data offset); `fileOffset` is from the start of the file.
-    public var tensors: [TensorInfo]
+    public var tensors: [StoredTensor]
 
     /// Reads and validates the header of `file` with positional reads: no payload byte is touched.
     public init(file: InputFile, limits: Limits = Limits()) throws(QKVError) {
@@ -97,7 +97,7 @@ public struct SafetensorsHeader: Sendable, Equatable {
         let dataStart = dataStart
         tensors = order.map { index in
             let entry = entries[index]
-            return TensorInfo(
+            return StoredTensor(
                 name: entry.name, dtype: entry.dtype, shape: entry.shape, encoding: .raw,
                 fileOffset: dataStart + entry.begin, storedBytes: entry.end - entry.begin, crc32: nil, file: file)
         }

@@ -1,0 +1,84 @@
+/// `qkv run`'s output formats.
+extension AttentionReport {
+    /// One matrix per layer and head, rows = queries, columns = keys, labelled with token text.
+    /// `colour` shades each score's cell with `ColorMap` (24-bit ANSI, for colour terminals).
+    public func table(decimals: Int, colour: Bool = false) -> String {
+        tables(decimals: decimals).map { layer, head, table in
+            guard colour else { return table.text() }
+            return table.text(background: { row, column in
+                column == 0 ? nil : ColorMap.color(layer.score(head: head, query: row, key: column - 1))
+            })
+        }.joined(separator: "\n\n")
+    }
+
+    /// The same tables as GitHub-flavoured Markdown, separated by blank lines.
+    public func markdown(decimals: Int) -> String {
+        tables(decimals: decimals).map { $0.table.markdown() }.joined(separator: "\n\n")
+    }
+
+    private func tables(decimals: Int) -> [(layer: LayerAttention, head: Int, table: TextTable)] {
+        var tables: [(layer: LayerAttention, head: Int, table: TextTable)] = []
+        for layer in layers {
+            for head in heads {
+                var table = TextTable(
+                    headers: ["layer \(layer.layer) head \(head)"] + tokens.map(\.text),
+                    alignments: [.left] + tokens.map { _ in .right })
+                for (query, token) in tokens.enumerated() {
+                    table.append([token.text] + tokens.indices.map { key in
+                        fixed(Double(layer.score(head: head, query: query, key: key)), decimals: decimals)
+                    })
+                }
+                tables.append((layer, head, table))
+            }
+        }
+        return tables
+    }
+
+    /// `{"tokens":[{"id":…,"text":…}],"layers":[{"layer":L,"heads":[{"head":H,"scores":[[…]]}]}]}`.
+    public func json(decimals: Int?) -> JSONValue {
+        let number = { (value: Float) -> JSONValue in
+            guard let decimals else { return .float(value) }
+            return .double(Double(fixed(Double(value), decimals: decimals)) ?? Double(value))
+        }
+        return .object([
+            ("tokens", .array(tokens.map { .object([("id", .int($0.id)), ("text", .string($0.text))]) })),
+            ("layers", .array(layers.map { layer in
+                .object([
+                    ("layer", .int(layer.layer)),
+                    ("heads", .array(heads.map { head in
+                        .object([
+                            ("head", .int(head)),
+                            ("scores", .array(tokens.indices.map { query in
+                                .array(tokens.indices.map { key in number(layer.score(head: head, query: query, key: key)) })
+                            })),
+                        ])
+                    })),
+                ])
+            })),
+        ])
+    }
+
+    /// One row per (layer, head, query, key), token texts last so the numeric columns come first.
+    public func csv(decimals: Int?) -> String {
+        var lines = ["layer,head,query,key,score,query_token,key_token"]
+        for layer in layers {
+            for head in heads {
+                for query in tokens.indices {
+                    for key in tokens.indices {
+                        let score = layer.score(head: head, query: query, key: key)
+                        let shown = decimals.map { fixed(Double(score), decimals: $0) } ?? score.description
+                        lines.append(
+                            "\(layer.layer),\(head),\(query),\(key),\(shown),\(csvField(tokens[query].text)),\(csvField(tokens[key].text))")
+                    }
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled.
+func csvField(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

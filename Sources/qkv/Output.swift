@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import QKVKit
+
+/// `-o/--output`, shared by every command that writes a result.
+struct OutputArguments: ParsableArguments {
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp(
+            "Write the result to FILE instead of stdout: written to a temporary file in the same folder, then renamed over FILE.",
+            valueName: "FILE"))
+    var output: String?
+
+    /// A text result: stdout, or FILE (both end with a newline).
+    func write(text: String) {
+        write(bytes: Array((text + "\n").utf8), binary: nil)
+    }
+
+    /// A binary result (`format` names it in errors). Refused on a terminal: it would only garble it.
+    func write(binary: [UInt8], format: String) {
+        write(bytes: binary, binary: format)
+    }
+
+    /// True when the text result goes to a terminal that shows colour: stdout is a TTY, `-o` is not
+    /// given, `NO_COLOR` is unset or empty and `TERM` is not `dumb`.
+    var wantsColour: Bool {
+        guard output == nil || output == "-", isatty(STDOUT_FILENO) != 0 else { return false }
+        let environment = ProcessInfo.processInfo.environment
+        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
+        return environment["TERM"] != "dumb"
+    }
+
+    private func write(bytes: [UInt8], binary format: String?) {
+        guard let output, output != "-" else {
+            if let format, isatty(STDOUT_FILENO) != 0 {
+                fail("\(format) is binary and stdout is a terminal: pass -o FILE, or pipe it (| cat > FILE)")
+            }
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        do {
+            try AtomicFile.write(bytes, to: output)
+        } catch {
+            fail(error.description)
+        }
+    }
+}
+
+/// What pictures are titled: the model folder's or file's name.
+func checkpointTitle(_ path: String) -> String {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    return trimmed.split(separator: "/").last.map(String.init) ?? String(trimmed)
+}
