@@ -38,6 +38,18 @@ public enum TokenizerLoader {
         try TokenizerJSONReader.read(bytes, file: file)
     }
 
+    /// The tokenizer at `source`; nil for a bare token list, which has no tokenizer (`--text`
+    /// then looks whitespace-separated words up in it).
+    public static func tokenizer(source: TokenizerSource) throws -> (any TextTokenizer)? {
+        switch source {
+        case .tokenList: return nil
+        case let .huggingFaceJSONFile(url): return try load(tokenizerJSON: url)
+        case let .huggingFaceJSON(bytes, file): return try tokenizer(tokenizerJSON: bytes, file: file)
+        case let .wordPieceVocabulary(url, config): return try load(wordPieceVocabulary: url, config: config)
+        case let .gguf(header): return try tokenizer(gguf: header)
+        }
+    }
+
     /// The tokenizer described by a GGUF header's `tokenizer.ggml.*` keys, as llama.cpp runs it.
     static func tokenizer(gguf header: GGUFHeader) throws -> any TextTokenizer {
         try GGUFTokenizerLoader.tokenizer(from: header)
