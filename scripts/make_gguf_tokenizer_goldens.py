@@ -15,7 +15,11 @@ Writes fixtures/gguf/:
   vocab/spm-*.gguf         SentencePiece vocabularies trained here with `sentencepiece` (BPE and
                            unigram, byte fallback), converted as llama.cpp's converter does, with
                            add_space_prefix true and false
-  vocab/bert-minilm.gguf   all-MiniLM-L6-v2's WordPiece vocabulary in llama.cpp's phantom-space form
+  vocab/bert-minilm.gguf   all-MiniLM-L6-v2's WordPiece vocabulary in llama.cpp's phantom-space form,
+                           and bert-cased / bert-keep-accents: its first 4000 tokens with the
+                           normalizer keys set otherwise
+  vocab/bpe-gpt-2-no-4-byte-leads.gguf, vocab/spm-bpe-phi3.gguf  quirk variants (bytes without a
+                           token are dropped; Phi-3 names strip spaces after special tokens)
   vocab/NAME.ids.json      for each vocabulary: llama.cpp's ids for every corpus string in the four
                            modes add_special x parse_special
   smollm2.ids.json         the same for the real SmolLM2-135M-Instruct Q4_1 file (not committed;
@@ -218,6 +222,41 @@ def write_bpe(tokens, types, merges):
     return names
 
 
+def write_bpe_without_bytes(tokens, types, merges):
+    """The gpt-2 variant without the byte characters of 0xF0…0xF4 (the lead bytes of emoji and other
+    4-byte characters) and every token and merge built from them. llama.cpp then drops those bytes
+    silently: its per-byte lookup of a character that is not a token finds nothing."""
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    byte_chars = sorted(alphabet)
+    # GPT-2's table maps bytes to characters in a fixed order; rebuild it to find 0xF0…0xF4.
+    table = {}
+    printable = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    extra = 0
+    for byte in range(256):
+        if byte in printable:
+            table[byte] = chr(byte)
+        else:
+            table[byte] = chr(256 + extra)
+            extra += 1
+    assert set(table.values()) == set(byte_chars)
+    gone = {table[b] for b in range(0xF0, 0xF5)}
+    keep = [i for i, t in enumerate(tokens) if not (set(t) & gone) or types[i] != gguf.TokenType.NORMAL]
+    new_tokens = [tokens[i] for i in keep]
+    new_types = [types[i] for i in keep]
+    new_merges = [m for m in merges if not (set(m) & gone)]
+    name = "bpe-gpt-2-no-4-byte-leads"
+    w = new_writer(os.path.join(VOCAB, name + ".gguf"))
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("gpt-2")
+    w.add_token_list(new_tokens)
+    w.add_token_types(new_types)
+    w.add_token_merges(new_merges)
+    w.add_bos_token_id(0)
+    w.add_eos_token_id(2)
+    finish(w)
+    return name
+
+
 # --- SentencePiece (llama) -------------------------------------------------------------------
 
 def train_spm(model_type, vocab_size):
@@ -253,9 +292,11 @@ def train_spm(model_type, vocab_size):
     return tokens, scores, types
 
 
-def write_spm(name, vocab, add_space_prefix, add_bos, add_eos):
+def write_spm(name, vocab, add_space_prefix, add_bos, add_eos, general_name=None):
     tokens, scores, types = vocab
     w = new_writer(os.path.join(VOCAB, name + ".gguf"))
+    if general_name is not None:
+        w.add_name(general_name)
     w.add_tokenizer_model("llama")
     w.add_tokenizer_pre("default")
     w.add_token_list(tokens)
@@ -276,7 +317,8 @@ def write_spm(name, vocab, add_space_prefix, add_bos, add_eos):
 
 # --- WordPiece (bert) ------------------------------------------------------------------------
 
-def write_bert():
+def write_bert(name="bert-minilm", keep=None, lowercase=None, strip_accents=None):
+    """MiniLM's vocabulary, or its first `keep` tokens, with llama.cpp's normalizer keys if given."""
     folder = os.path.join(CACHE, "all-MiniLM-L6-v2")
     if not os.path.isdir(folder):
         sys.exit(f"{folder} is missing: run bash scripts/fetch_minilm.sh first")
@@ -284,6 +326,8 @@ def write_bert():
         vocab = f.read().split("\n")
     if vocab and vocab[-1] == "":
         vocab.pop()
+    if keep is not None:
+        vocab = vocab[:keep]
     with open(os.path.join(folder, "tokenizer.json"), encoding="utf-8") as f:
         special = {t["content"] for t in json.load(f)["added_tokens"] if t.get("special")}
     types = [gguf.TokenType.CONTROL if t in special else gguf.TokenType.NORMAL for t in vocab]
@@ -297,7 +341,6 @@ def write_bert():
         return "\u2581" + token
 
     tokens = [phantom(t, k) for t, k in zip(vocab, types)]
-    name = "bert-minilm"
     w = new_writer(os.path.join(VOCAB, name + ".gguf"), arch="bert")
     w.add_tokenizer_model("bert")
     w.add_tokenizer_pre("default")
@@ -305,6 +348,10 @@ def write_bert():
     w.add_token_types(types)
     special_vocab = gguf.SpecialVocab(folder, n_vocab=len(tokens))
     special_vocab.add_to_gguf(w)
+    if lowercase is not None:
+        w.add_bool("tokenizer.ggml.normalizer.lowercase", lowercase)
+    if strip_accents is not None:
+        w.add_bool("tokenizer.ggml.normalizer.strip_accents", strip_accents)
     finish(w)
     return name
 
@@ -365,12 +412,22 @@ def main():
     os.makedirs(VOCAB, exist_ok=True)
     write_json(os.path.join(OUT, "corpus.json"), CORPUS)
 
-    names = write_bpe(*train_bpe())
+    bpe = train_bpe()
+    names = write_bpe(*bpe)
+    names.append(write_bpe_without_bytes(*bpe))
     bpe_spm = train_spm("bpe", 1800)
     names.append(write_spm("spm-bpe", bpe_spm, add_space_prefix=True, add_bos=None, add_eos=None))
     names.append(write_spm("spm-bpe-noprefix", bpe_spm, add_space_prefix=False, add_bos=False, add_eos=True))
     names.append(write_spm("spm-unigram", train_spm("unigram", 1500), add_space_prefix=None, add_bos=True, add_eos=None))
+    # llama.cpp strips whitespace after every special token of a model named Phi-3.
+    # (Its tokens must include <unk> <s> </s> <|endoftext|>, or llama.cpp refuses the file.)
+    phi3 = (bpe_spm[0] + ["<|endoftext|>"], bpe_spm[1] + [-1000.0], bpe_spm[2] + [gguf.TokenType.CONTROL])
+    names.append(write_spm("spm-bpe-phi3", phi3, add_space_prefix=True, add_bos=None, add_eos=None,
+                           general_name="Phi-3 mini test"))
     names.append(write_bert())
+    # The first 4000 tokens (specials, single characters, common words) with other normalizer keys.
+    names.append(write_bert("bert-cased", keep=4000, lowercase=False, strip_accents=False))
+    names.append(write_bert("bert-keep-accents", keep=4000, lowercase=True, strip_accents=False))
 
     for name in names:
         path = os.path.join(VOCAB, name + ".gguf")

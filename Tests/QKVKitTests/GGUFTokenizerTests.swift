@@ -55,8 +55,8 @@ func visibleString(_ text: String) -> String {
 @Suite struct GGUFTokenizerTests {
     static let vocabularies = [
         "bpe-default", "bpe-gpt-2", "bpe-llama-bpe", "bpe-qwen2", "bpe-smollm", "bpe-deepseek-llm", "bpe-deepseek-coder",
-        "bpe-falcon", "bpe-starcoder", "bpe-refact", "bpe-mpt", "bpe-command-r",
-        "spm-bpe", "spm-bpe-noprefix", "spm-unigram", "bert-minilm",
+        "bpe-falcon", "bpe-starcoder", "bpe-refact", "bpe-mpt", "bpe-command-r", "bpe-gpt-2-no-4-byte-leads",
+        "spm-bpe", "spm-bpe-noprefix", "spm-unigram", "spm-bpe-phi3", "bert-minilm", "bert-cased", "bert-keep-accents",
     ]
 
     @Test("every corpus string in all four modes equals llama.cpp", arguments: vocabularies)
