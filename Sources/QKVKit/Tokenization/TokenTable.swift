@@ -33,20 +33,33 @@ struct TokenTable: Sendable {
 
     func byteCount(_ id: Int) -> Int { offsets[id + 1] - offsets[id] }
 
-    /// FNV-1a: cheap, and good enough for token strings.
-    private static func hash<C: Collection>(_ bytes: C, continuing start: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64
-        where C.Element == UInt8
-    {
-        var hash = start
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    /// The standard library's seeded SipHash over the bytes, so a file cannot choose token strings
+    /// that all land in one slot (a hash anyone can predict, such as FNV, would let a hostile
+    /// vocabulary make loading quadratic). Feeding bytes in pieces hashes like feeding them at once.
+    private static func feed<C: Collection>(_ bytes: C, into hasher: inout Hasher) where C.Element == UInt8 {
+        if bytes.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            for byte in bytes { withUnsafeBytes(of: byte) { hasher.combine(bytes: $0) } }
         }
-        return hash
+    }
+
+    private static func hash<C: Collection>(_ bytes: C) -> Int where C.Element == UInt8 {
+        var hasher = Hasher()
+        feed(bytes, into: &hasher)
+        return hasher.finalize()
+    }
+
+    private static func hash<C: Collection, D: Collection>(_ first: C, _ second: D) -> Int
+        where C.Element == UInt8, D.Element == UInt8
+    {
+        var hasher = Hasher()
+        feed(first, into: &hasher)
+        feed(second, into: &hasher)
+        return hasher.finalize()
     }
 
     /// Appends a token with the next id, or returns the id that already has these bytes.
     mutating func append<C: Collection>(_ bytes: C) -> Int? where C.Element == UInt8 {
-        var slot = Int(truncatingIfNeeded: Self.hash(bytes)) & mask
+        var slot = Self.hash(bytes) & mask
         while slots[slot] >= 0 {
             let existing = Int(slots[slot])
             if token(existing).elementsEqual(bytes) { return existing }
@@ -61,7 +74,7 @@ struct TokenTable: Sendable {
     }
 
     func id<C: Collection>(of bytes: C) -> Int? where C.Element == UInt8 {
-        var slot = Int(truncatingIfNeeded: Self.hash(bytes)) & mask
+        var slot = Self.hash(bytes) & mask
         while slots[slot] >= 0 {
             let candidate = Int(slots[slot])
             if token(candidate).elementsEqual(bytes) { return candidate }
@@ -74,7 +87,7 @@ struct TokenTable: Sendable {
     func id<C: Collection, D: Collection>(of first: C, then second: D) -> Int?
         where C.Element == UInt8, D.Element == UInt8
     {
-        var slot = Int(truncatingIfNeeded: Self.hash(second, continuing: Self.hash(first))) & mask
+        var slot = Self.hash(first, second) & mask
         let length = first.count + second.count
         while slots[slot] >= 0 {
             let candidate = Int(slots[slot])
