@@ -214,9 +214,14 @@ func visibleString(_ text: String) -> String {
                 #expect(expected.contains(name))
             }
         }
-        // No pre key at all: llama.cpp's "default" regexes, as llama.cpp does.
-        file["tokenizer.ggml.pre"] = nil
-        #expect(try file.tokenizer().encode("x") == [ByteLevelAlphabet.characters.firstIndex(of: "x")! + 3])
+        // No pre key at all, or an empty one: llama.cpp's "default" regexes, as llama.cpp does.
+        for pre in [nil, GGUFBytes.Value.string("")] {
+            file["tokenizer.ggml.pre"] = pre
+            let tokenizer = try file.tokenizer()
+            guard case let .bytePair(preTokenizer) = tokenizer.vocabulary.model else { throw QKVError.other("not BPE") }
+            #expect(preTokenizer.family == .defaultBPE)
+            #expect(try tokenizer.encode("x") == [ByteLevelAlphabet.characters.firstIndex(of: "x")! + 3])
+        }
     }
 
     @Test func emptyOrMissingTokenList() {

@@ -73,7 +73,7 @@ import Testing
         let result = try QKVKitTests.runQKV(["tokenize", fixturePath("gguf/vocab/spm-bpe.gguf"), "--text", " Hi\tthere\\"])
         #expect(result.status == 0)
         #expect(result.stdout == """
-            index    id  token
+            index    id  text
                 0     1  <s>
                 1   260  ▁▁
                 2  1036  Hi

@@ -4,7 +4,7 @@ extension TextTokenization {
     /// non-ASCII spaces as \u{…}, a backslash as \\. ▁ and Ġ are the vocabulary's own characters
     /// and stay. JSON gives the exact strings.
     public static func table(_ tokens: [Token]) -> String {
-        var table = TextTable(headers: ["index", "id", "token"], alignments: [.right, .right, .left])
+        var table = TextTable(headers: ["index", "id", "text"], alignments: [.right, .right, .left])
         for (index, token) in tokens.enumerated() {
             table.append([String(index), String(token.id), visible(token.text)])
         }

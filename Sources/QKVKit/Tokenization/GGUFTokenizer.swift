@@ -33,14 +33,16 @@ public struct GGUFTokenizer: TextTokenizer {
 
     public var vocabularySize: Int { vocabulary.count }
 
-    /// The token's text as the file stores it (`Ġworld`, `▁the`, `<0x0A>`, `##ing` is `ing` in
-    /// llama.cpp's BERT vocabularies), or `"<id N>"` outside the vocabulary.
+    /// The token's text as the file stores it (`Ġworld`, `▁the`, `<0x0A>`; llama.cpp's BERT
+    /// vocabularies spell `##ing` as `ing` and `the` as `▁the`), or `"<id N>"` outside the vocabulary.
     public func tokenText(_ id: Int) -> String {
         guard id >= 0 && id < vocabulary.count else { return "<id \(id)>" }
         return String(decoding: vocabulary.table.token(id), as: UTF8.self)
     }
 
-    /// With the model's special tokens around the text; special-token texts are parsed.
+    /// `encode(text, addSpecialTokens:, parseSpecialTokens: true)`. Special-token texts are always
+    /// parsed here, because that is what a prompt needs: text written from a chat template
+    /// (`<|im_start|>user…`) means those tokens, as in llama.cpp's tools and in transformers.
     public func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
         try encode(text, addSpecialTokens: addSpecialTokens, parseSpecialTokens: true)
     }

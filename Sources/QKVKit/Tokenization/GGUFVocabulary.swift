@@ -91,12 +91,13 @@ struct GGUFVocabulary: Sendable {
             (bos, eos, unknown, separator) = (1, 2, 0, nil)
             (addBOS, addEOS, addSpacePrefix) = (true, false, true)
         case "gpt2":
-            let pre = try metadata.string("tokenizer.ggml.pre")
-            // No pre key: llama.cpp warns and uses its "default" regexes; an unknown one it refuses.
-            guard let family = LlamaCppPreTokenizer.familiesByName[pre ?? "default"] else {
+            // No (or an empty) pre key: llama.cpp warns and uses its "default" regexes. An unknown
+            // one it refuses, and so does qkv, listing what it supports.
+            let pre = try metadata.string("tokenizer.ggml.pre") ?? ""
+            guard let family = LlamaCppPreTokenizer.familiesByName[pre.isEmpty ? "default" : pre] else {
                 throw .invalidMetadataValue(key: "tokenizer.ggml.pre",
                                             expected: "a supported pre-tokenizer (\(LlamaCppPreTokenizer.supportedNames))",
-                                            found: jsonQuoted(pre ?? ""))
+                                            found: jsonQuoted(pre))
             }
             model = .bytePair(LlamaCppPreTokenizer(family: family))
             (bos, eos, unknown, separator) = (11, 11, nil, nil)
@@ -120,6 +121,7 @@ struct GGUFVocabulary: Sendable {
         if let id = try metadata.tokenID("tokenizer.ggml.bos_token_id", count: count) { bos = id }
         if let id = try metadata.tokenID("tokenizer.ggml.eos_token_id", count: count) { eos = id }
         if let id = try metadata.tokenID("tokenizer.ggml.unknown_token_id", count: count) { unknown = id }
+        // "seperator" is the key's spelling in llama.cpp and gguf-py.
         if let id = try metadata.tokenID("tokenizer.ggml.seperator_token_id", count: count) { separator = id }
         _ = try metadata.tokenID("tokenizer.ggml.padding_token_id", count: count)
         _ = try metadata.tokenID("tokenizer.ggml.mask_token_id", count: count)
