@@ -32,7 +32,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import report  # noqa: E402
 
-SECTIONS = ["forward", "e2e", "matmul", "inspect", "decode"]
+SECTIONS = ["forward", "e2e", "matmul", "inspect", "decode", "gguf"]
 SENTENCE = "The quick brown fox jumps over the lazy dog."
 FIRST_ID = 1000
 PYTHON_ENV = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -611,11 +611,109 @@ def bench_decode(ctx):
                               python=f"zlib.decompress(payload), {runs} runs per tensor, in benchmarks/bench.py"))
 
 
+def bench_gguf(ctx):
+    """qkv against llama.cpp (llama-cpp-python) on GGUF files: forward time per prompt length, peak memory
+    of a whole `qkv run` against a whole llama.cpp job on the same file and tokens, the 7B-shaped file, and
+    a bf16 safetensors model's peak memory against its file size."""
+    qkv = ctx.binary("qkv")
+    models = ctx.gguf_models
+    iterations, warmup, rounds = ctx.scale(10, 2), 2, ctx.scale(5, 1)
+    cases = [(name, models.get(name), sizes) for name, sizes in
+             (("smollm2-135m-q4_1", [8, 32, 128]), ("tinyllama-shape-q4_k_m", [32, 128]))]
+    llama_script = os.path.join(HERE, "llama_forward.py")
+
+    def ids_for(t):
+        return ",".join(str(FIRST_ID + i) for i in range(t))
+
+    rows, raw = [], {}
+    for name, path, sizes in cases:
+        if not path or not os.path.exists(path):
+            rows.append(dict(model=name, error=f"missing {path}"))
+            continue
+        for t in sizes:
+            q, l, q_other, l_other, q_runs, l_runs = [], [], [], [], [], []
+            for r in range(rounds):
+                log(f"gguf {name} {t} tokens, round {r + 1}/{rounds}")
+                for side in (["qkv", "llama"] if r % 2 == 0 else ["llama", "qkv"]):
+                    time.sleep(0.5)
+                    if side == "qkv":
+                        out, share = watched(lambda: run_json(
+                            [qkv, "bench", path, "--tokens", ids_for(t), "--iterations", str(iterations),
+                             "--warmup", str(warmup), "--threads", "2", "--format", "json"])[-1])
+                        q.append(out["forward_ms"]["median"])
+                        q_other.append(share)
+                        q_runs.append(out)
+                    else:
+                        out, share = watched(lambda: run_json(
+                            [sys.executable, llama_script, path, "--tokens", str(t), "--first-id", str(FIRST_ID),
+                             "--iterations", str(iterations), "--warmup", str(warmup), "--threads", "2"])[-1])
+                        l.append(out["forward_ms"]["median"])
+                        l_other.append(share)
+                        l_runs.append(out)
+            idx, quiet = quiet_rounds(q_other, l_other)
+            # Peak memory of the whole job: `qkv run` against llama.cpp loading and evaluating once.
+            _, qkv_rss = timed_process([qkv, "run", path, "--tokens", ids_for(t), "--threads", "2", "--format", "json"])
+            _, llama_rss = timed_process([sys.executable, llama_script, path, "--tokens", str(t), "--first-id",
+                                          str(FIRST_ID), "--iterations", "1", "--warmup", "0", "--threads", "2"])
+            rows.append(dict(
+                model=name, tokens=t, qkv_median_ms=statistics.median(q[i] for i in idx),
+                llama_median_ms=statistics.median(l[i] for i in idx),
+                paired_ratio=statistics.median(q[i] / l[i] for i in idx), **basis(idx, quiet, len(q)),
+                qkv_round_medians=q, llama_round_medians=l, qkv_round_other=q_other, llama_round_other=l_other,
+                qkv_gflops=statistics.median(run.get("gflops", float("nan")) for run in q_runs),
+                qkv_load_ms=statistics.median(run["load_ms"] for run in q_runs),
+                llama_load_ms=statistics.median(run["load_ms"] for run in l_runs),
+                qkv_run_peak_rss_bytes=qkv_rss, llama_job_peak_rss_bytes=llama_rss, rss_ratio=qkv_rss / llama_rss,
+                file_bytes=os.path.getsize(path), weights=q_runs[0].get("weights")))
+            raw[f"{name}/{t}"] = dict(qkv=q_runs, llama=l_runs)
+
+    big = models.get("7b-shape-q4_k_m")
+    seven = dict(error=f"missing {big}")
+    if big and os.path.exists(big):
+        log("gguf: the 7B-shaped file, 32 tokens")
+        ids = ids_for(32)
+        walls, rsses = [], []
+        for _ in range(ctx.scale(3, 1)):
+            wall, rss = timed_process([qkv, "run", big, "--tokens", ids, "--threads", "2", "--format", "json"])
+            walls.append(wall)
+            rsses.append(rss)
+        bench = run_json([qkv, "bench", big, "--tokens", ids, "--iterations", "3", "--warmup", "1", "--threads", "2",
+                          "--format", "json"])[-1]
+        llama = run_json([sys.executable, llama_script, big, "--tokens", "32", "--first-id", str(FIRST_ID),
+                          "--iterations", "3", "--warmup", "1", "--threads", "2"])[-1]
+        seven = dict(file_bytes=os.path.getsize(big), run_wall_s=summary(walls), run_peak_rss_bytes=max(rsses),
+                     qkv_forward_ms=bench["forward_ms"], qkv_load_ms=bench["load_ms"],
+                     llama_forward_ms=llama["forward_ms"], llama_peak_rss_bytes=llama["peak_rss_bytes"],
+                     weights=bench.get("weights"))
+
+    bf16 = models.get("smollm2-bf16")
+    half = dict(error=f"missing {bf16}")
+    if bf16 and os.path.exists(bf16):
+        log("gguf: bf16 safetensors peak memory")
+        files = [os.path.join(bf16, f) for f in os.listdir(bf16) if f.endswith(".safetensors")]
+        size = sum(os.path.getsize(f) for f in files)
+        rss = [timed_process([qkv, "run", bf16, "--tokens", ids_for(128), "--threads", "2", "--format", "json"])[1]
+               for _ in range(ctx.scale(3, 1))]
+        half = dict(file_bytes=size, run_peak_rss_bytes=max(rss), rss_ratio=max(rss) / size)
+
+    return dict(rows=rows, seven_b=seven, bf16=half, rounds=rounds, iterations=iterations, warmup=warmup,
+                first_id=FIRST_ID, raw=raw,
+                commands=dict(
+                    qkv=f"{ctx.show(qkv)} bench MODEL.gguf --tokens {FIRST_ID},...,{FIRST_ID}+T-1 --iterations "
+                        f"{iterations} --warmup {warmup} --threads 2 --format json",
+                    llama=f"python3 benchmarks/llama_forward.py MODEL.gguf --tokens T --first-id {FIRST_ID} "
+                          f"--iterations {iterations} --warmup {warmup} --threads 2",
+                    memory=f"{ctx.show(qkv)} run MODEL --tokens ... --threads 2 --format json  vs  "
+                           "llama_forward.py --iterations 1 --warmup 0 (peak RSS of each process, wait4)",
+                    models="benchmarks/make_llama_shaped_gguf.py, benchmarks/make_bf16_smollm2.py"))
+
+
 # ---------------------------------------------------------------------------
 
 class Context:
     def __init__(self, args):
         self.bin_dir, self.model, self.quick = args.bin_dir, args.model, args.quick
+        self.gguf_models = dict(item.split("=", 1) for item in args.gguf_models.split(",") if "=" in item)
 
     def binary(self, name):
         path = os.path.join(self.bin_dir, name)
@@ -640,6 +738,7 @@ def main():
     ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                     help="before each part, wait up to this long for other work to use < 25%% of the CPUs")
     ap.add_argument("--setup-errors", default="", help="errors from run.sh (build, model fetch, Python packages)")
+    ap.add_argument("--gguf-models", default="", help="NAME=PATH,... for the gguf section (run.sh fills it in)")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"))
     ap.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
     args = ap.parse_args()

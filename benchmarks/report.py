@@ -134,6 +134,33 @@ def targets(results):
                      basis(d["encodings"]["shuffle+zlib"])))
     else:
         missing("decode", "shuffle+zlib decode vs Python zlib", "≥ 1.0×")
+    if ok(s, "gguf"):
+        g = s["gguf"]
+        for r in g["rows"]:
+            if "error" in r:
+                rows.append((f"GGUF {r['model']}", "not run", "", met(False), r["error"]))
+                continue
+            target = 1.0 if r["tokens"] >= 128 else 1.5 if r["tokens"] >= 32 else None
+            rows.append((f"forward, {r['model']}, {r['tokens']} tokens: qkv / llama.cpp", ratio(r["paired_ratio"]),
+                         f"≤ {target}×" if target else "(reported)",
+                         met(r["paired_ratio"] <= target) if target else "–", basis(r)))
+            if r["tokens"] == 128 or (r["tokens"] == max(x["tokens"] for x in g["rows"] if x.get("model") == r["model"])):
+                rows.append((f"peak RSS of `qkv run`, {r['model']}, {r['tokens']} tokens: qkv / llama.cpp job",
+                             ratio(r["rss_ratio"]), "≤ 1.0×", met(r["rss_ratio"] <= 1.0), "one run each"))
+        seven = g.get("seven_b", {})
+        if "error" in seven:
+            rows.append(("7B-shaped Q4_K_M: `qkv run` 32 tokens", "not run", "< 6 GiB peak RSS", met(False), seven["error"]))
+        else:
+            rows.append(("7B-shaped Q4_K_M: peak RSS of `qkv run`, 32 tokens", mib(seven["run_peak_rss_bytes"]),
+                         "< 6 GiB", met(seven["run_peak_rss_bytes"] < 6 * 2 ** 30), "max of runs"))
+        half = g.get("bf16", {})
+        if "error" in half:
+            rows.append(("bf16 safetensors: peak RSS / file size", "not run", "≤ 1.2×", met(False), half["error"]))
+        else:
+            rows.append(("bf16 safetensors (SmolLM2): peak RSS of `qkv run` / file size", ratio(half["rss_ratio"]),
+                         "≤ 1.2×", met(half["rss_ratio"] <= 1.2), "max of runs"))
+    else:
+        missing("gguf", "GGUF: qkv / llama.cpp", "≤ 1.0× at 128 tokens, ≤ 1.5× at 32")
     return rows
 
 
@@ -370,6 +397,50 @@ def render(results):
       "- Before each part the benchmark waits up to `QKV_BENCH_WAIT_IDLE` seconds (default 300) for other work to "
       "leave the CPUs.\n"
       f"- Total benchmark time: {results.get('total_seconds', 0) / 60:.1f} min.\n")
+    # GGUF ------------------------------------------------------------------
+    w("## GGUF: qkv vs llama.cpp\n")
+    g = s.get("gguf")
+    err = section_error(g)
+    if err:
+        w(err)
+    else:
+        w(f"The same token ids ({g['first_id']}, {g['first_id']}+1, …) as one prompt for both, 2 threads each. qkv: "
+          "`qkv bench` (a fresh process per measurement; it stops after the last layer's attention). llama.cpp: "
+          "llama-cpp-python's `Llama.eval` of the whole prompt with `n_batch = n_ubatch ≥` the tokens and an empty "
+          f"KV cache every time. One measurement = {g['warmup']} warm-up passes, then the median of "
+          f"{g['iterations']} timed passes; {g['rounds']} rounds, the first side swapping every round; the ratio is "
+          "the median of per-round ratios. Peak memory: one whole `qkv run` process against one whole llama.cpp job "
+          "(load, evaluate once; its Python interpreter included) on the same file and tokens. Both map the file, "
+          "so touched weight pages count for both.\n")
+        w(table(["model", "weights", "tokens", "qkv median", "llama.cpp median", "paired ratio", "basis", "qkv GFLOP/s",
+                 "qkv load", "llama.cpp load", "qkv run peak RSS", "llama.cpp job peak RSS", "file"],
+                [(r["model"], ", ".join(f"{k} {v / 1e6:.1f}M" for k, v in (r.get("weights") or {}).items()),
+                  r["tokens"], ms(r["qkv_median_ms"]), ms(r["llama_median_ms"]), ratio(r["paired_ratio"]), basis(r),
+                  f"{r['qkv_gflops']:.1f}", ms(r["qkv_load_ms"]), ms(r["llama_load_ms"]),
+                  mib(r["qkv_run_peak_rss_bytes"]), mib(r["llama_job_peak_rss_bytes"]), mib(r["file_bytes"]))
+                 for r in g["rows"] if "error" not in r]))
+        for r in g["rows"]:
+            if "error" in r:
+                continue
+            used = set(r.get("rounds_used", []))
+            cells = [f"{a:.1f} / {b:.1f} ({pct(oa)}, {pct(ob)})" + (" ✓" if r.get("quiet") and k in used else "")
+                     for k, (a, b, oa, ob) in enumerate(zip(r["qkv_round_medians"], r["llama_round_medians"],
+                                                            r["qkv_round_other"], r["llama_round_other"]))]
+            w(f"- {r['model']}, T={r['tokens']}, ms qkv / llama.cpp (other work's share): " + "; ".join(cells))
+        w("")
+        seven = g.get("seven_b", {})
+        if "error" not in seven:
+            w(f"7B-shaped Q4_K_M ({mib(seven['file_bytes'])} file): `qkv run --tokens <32 ids>` took "
+              f"{seven['run_wall_s']['median']:.1f} s (median, load included) at {mib(seven['run_peak_rss_bytes'])} peak "
+              f"RSS; its forward pass {ms(seven['qkv_forward_ms']['median'])} (llama.cpp: "
+              f"{ms(seven['llama_forward_ms']['median'])}, {mib(seven['llama_peak_rss_bytes'])} peak RSS).\n")
+        half = g.get("bf16", {})
+        if "error" not in half:
+            w(f"bf16 safetensors (SmolLM2 saved by transformers as bfloat16, {mib(half['file_bytes'])}): `qkv run` peaks at "
+              f"{mib(half['run_peak_rss_bytes'])}, {ratio(half['rss_ratio'])} the file.\n")
+        w(section_notes(g))
+        w("```sh\n" + "\n".join(g["commands"].values()) + "\n```\n")
+
     return "\n".join(out)
 
 

@@ -30,6 +30,16 @@ struct OutputArguments: ParsableArguments {
         return environment["TERM"] != "dumb"
     }
 
+    /// Terminal cells a text table may take: `COLUMNS` when it holds a positive number, else the
+    /// width of the terminal stdout is, else (a pipe, a file) none: scripts get whole rows.
+    var tableWidth: Int? {
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let columns = Int(text), columns > 0 { return columns }
+        guard output == nil || output == "-", isatty(STDOUT_FILENO) != 0 else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
     private func write(bytes: [UInt8], binary format: String?) {
         guard let output, output != "-" else {
             if let format, isatty(STDOUT_FILENO) != 0 {

@@ -13,7 +13,7 @@ struct Run: ParsableCommand {
     @Option(help: "Layers to print: all, or a list such as 0,2.") var layers = "all"
     @Option(help: "Heads to print: all, or a list such as 1,3.") var heads = "all"
     @Option(help: ArgumentHelp(
-        "Output format: table, json, csv or markdown (text); html (a self-contained viewer), svg or png (a grid of heatmaps); npz (NumPy). png and npz are binary: use -o FILE or a pipe. Tables are shaded on a colour terminal unless NO_COLOR is set.",
+        "Output format: table, json, csv or markdown (text); html (a self-contained viewer), svg or png (a grid of heatmaps); npz (NumPy). png and npz are binary: use -o FILE or a pipe. Tables are shaded on a colour terminal unless NO_COLOR is set, and split into blocks of keys that fit COLUMNS (else the terminal's width; a pipe gets whole rows). A token that occurs twice is labelled with its position (the#4).",
         valueName: "format")) var format: Format = .table
     @OptionGroup var destination: OutputArguments
     @Option(help: ArgumentHelp(
@@ -52,7 +52,8 @@ extension Run {
     func write(_ report: AttentionReport) throws {
         let title = checkpointTitle(checkpoint.path)
         switch format {
-        case .table: destination.write(text: report.table(decimals: precision ?? 2, colour: destination.wantsColour))
+        case .table:
+            destination.write(text: report.table(decimals: precision ?? 2, colour: destination.wantsColour, width: destination.tableWidth))
         case .markdown: destination.write(text: report.markdown(decimals: precision ?? 2))
         case .json: destination.write(text: report.json(decimals: precision).rendered())
         case .csv: destination.write(text: report.csv(decimals: precision))

@@ -1,13 +1,27 @@
 /// `qkv run`'s output formats.
 extension AttentionReport {
-    /// One matrix per layer and head, rows = queries, columns = keys, labelled with token text.
-    /// `colour` shades each score's cell with `ColorMap` (24-bit ANSI, for colour terminals).
-    public func table(decimals: Int, colour: Bool = false) -> String {
-        tables(decimals: decimals).map { layer, head, table in
-            guard colour else { return table.text() }
-            return table.text(background: { row, column in
-                column == 0 ? nil : ColorMap.color(layer.score(head: head, query: row, key: column - 1))
-            })
+    /// One matrix per layer and head, rows = queries, columns = keys, labelled with `tokenLabels`.
+    /// `colour` shades each score's cell with `ColorMap` (24-bit ANSI, for colour terminals). With a
+    /// `width`, a matrix wider than that many terminal cells is printed in column blocks that each
+    /// fit, every block repeating the query labels and saying which keys it holds.
+    public func table(decimals: Int, colour: Bool = false, width: Int? = nil) -> String {
+        tables(decimals: decimals).flatMap { layer, head, table -> [String] in
+            // Room for the longest caption a part can get, so adding it keeps every part in the width.
+            let caption = displayWidth(table.headers[0]) + displayWidth(" keys \(tokens.count)–\(tokens.count)")
+            var parts = [(columns: 1..<table.headers.count, table: table)]
+            if let width, table.columnWidths.reduce(0, +) + 2 * (table.headers.count - 1) > width {
+                parts = table.splitColumns(toFit: width, firstColumnWidth: caption)
+            }
+            return parts.map { columns, part in
+                var part = part
+                if parts.count > 1 {
+                    part.headers[0] += " keys \(columns.lowerBound - 1)–\(columns.upperBound - 2)"
+                }
+                guard colour else { return part.text() }
+                return part.text(background: { row, column in
+                    column == 0 ? nil : ColorMap.color(layer.score(head: head, query: row, key: columns.lowerBound + column - 2))
+                })
+            }
         }.joined(separator: "\n\n")
     }
 
@@ -17,14 +31,15 @@ extension AttentionReport {
     }
 
     private func tables(decimals: Int) -> [(layer: LayerAttention, head: Int, table: TextTable)] {
+        let labels = tokenLabels
         var tables: [(layer: LayerAttention, head: Int, table: TextTable)] = []
         for layer in layers {
             for head in heads {
                 var table = TextTable(
-                    headers: ["layer \(layer.layer) head \(head)"] + tokens.map(\.text),
+                    headers: ["layer \(layer.layer) head \(head)"] + labels,
                     alignments: [.left] + tokens.map { _ in .right })
-                for (query, token) in tokens.enumerated() {
-                    table.append([token.text] + tokens.indices.map { key in
+                for (query, label) in labels.enumerated() {
+                    table.append([label] + tokens.indices.map { key in
                         fixed(Double(layer.score(head: head, query: query, key: key)), decimals: decimals)
                     })
                 }

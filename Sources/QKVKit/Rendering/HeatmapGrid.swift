@@ -54,7 +54,7 @@ public struct HeatmapGrid {
         self.cell = cell
         let scale = cell >= 24 ? 2 : 1
         self.scale = scale
-        let labels = report.tokens.map { truncatedLabel(displayLabel($0.text), to: Self.maximumLabelLength) }
+        let labels = report.tokenLabels.map { truncatedLabel($0, to: Self.maximumLabelLength) }
         self.labels = labels
         let stride = max(1, (BitmapFont.lineHeight * scale + cell - 1) / cell)
         labelStride = stride
@@ -109,7 +109,7 @@ public func displayLabel(_ text: String) -> String {
         case 0x0A: out += "\\n"
         case 0x09: out += "\\t"
         case 0x0D: out += "\\r"
-        case 0..<0x20, 0x7F, 0xFFFE, 0xFFFF: out += "\\u{" + String(scalar.value, radix: 16) + "}"
+        case 0..<0x20, 0x7F..<0xA0, 0xFFFE, 0xFFFF: out += "\\u{" + String(scalar.value, radix: 16) + "}"
         default: out.unicodeScalars.append(scalar)
         }
     }

@@ -24,9 +24,7 @@ public struct TextTable {
     /// painted with it as a 24-bit ANSI background (`ESC[48;2;r;g;bm`) under black or white text,
     /// whichever reads better, then reset (`ESC[0m`). Padding is computed on the plain text.
     public func text(background: ((_ row: Int, _ column: Int) -> RGB?)?) -> String {
-        let widths = headers.indices.map { column in
-            ([headers] + rows).map { $0[column].count }.max() ?? 0
-        }
+        let widths = columnWidths
         return ([headers] + rows).enumerated().map { line, row in
             row.indices.map { column in
                 let cell = pad(row[column], to: widths[column], alignments[column])
@@ -34,6 +32,36 @@ public struct TextTable {
                 return ansiShaded(cell, colour)
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }.joined(separator: "\n")
+    }
+
+    /// Each column's width in terminal cells.
+    var columnWidths: [Int] {
+        headers.indices.map { column in ([headers] + rows).map { displayWidth($0[column]) }.max() ?? 0 }
+    }
+
+    /// The table as several that each fit in `width` cells, the first column repeated in every
+    /// one (it labels the rows), the others in order; every value still appears once. A column
+    /// wider than `width` on its own still gets a table of its own. `firstColumnWidth` reserves
+    /// room for a longer first header the caller adds to each part.
+    public func splitColumns(toFit width: Int, firstColumnWidth: Int = 0) -> [(columns: Range<Int>, table: TextTable)] {
+        var widths = columnWidths
+        guard headers.count > 1 else { return [(0..<headers.count, self)] }
+        widths[0] = max(widths[0], firstColumnWidth)
+        var parts: [(columns: Range<Int>, table: TextTable)] = []
+        var start = 1
+        while start < headers.count {
+            var end = start + 1
+            var used = widths[0] + 2 + widths[start]
+            while end < headers.count && used + 2 + widths[end] <= width {
+                used += 2 + widths[end]
+                end += 1
+            }
+            var part = TextTable(headers: [headers[0]] + headers[start..<end], alignments: [alignments[0]] + alignments[start..<end])
+            part.rows = rows.map { [$0[0]] + $0[start..<end] }
+            parts.append((start..<end, part))
+            start = end
+        }
+        return parts
     }
 
     /// GitHub-flavoured Markdown, with alignment markers.
@@ -46,7 +74,7 @@ public struct TextTable {
     }
 
     private func pad(_ cell: String, to width: Int, _ alignment: Alignment) -> String {
-        let fill = String(repeating: " ", count: max(0, width - cell.count))
+        let fill = String(repeating: " ", count: max(0, width - displayWidth(cell)))
         return alignment == .left ? cell + fill : fill + cell
     }
 }
