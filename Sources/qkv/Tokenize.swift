@@ -37,11 +37,13 @@ struct Tokenize: ParsableCommand {
             do {
                 tokens = try TextTokenization.tokens(input, path: checkpoint.path, addSpecialTokens: !noSpecial)
             } catch let error as LocatedError {
-                // The generic message suggests token ids, which make no sense here.
+                // The generic messages suggest giving token ids, which this command has no use for.
                 if case let .noTokenizer(lookedFor) = error.error {
                     fail("\(error.path): has no tokenizer (looked for \(lookedFor))")
                 }
                 throw error
+            } catch let error as TokenizerError {
+                fail("\(checkpoint.path): " + String(describing: error).replacingOccurrences(of: "; " + tokenIDHint, with: ""))
             }
             switch format {
             case .table: printLine(TextTokenization.table(tokens))

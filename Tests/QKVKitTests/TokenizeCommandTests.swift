@@ -131,6 +131,18 @@ import Testing
         expectCleanFailure(try QKVKitTests.runQKV(["tokenize", path, "--text", "x"]), mentioning: [path, "tokenizer.ggml.merges[1]", "\"zz\""])
     }
 
+    @Test func textTheVocabularyCannotSpellIsOneLine() throws {
+        // SentencePiece without byte tokens cannot spell "z" (llama.cpp throws out of its C API).
+        var file = GGUFBytes()
+        file["tokenizer.ggml.model"] = .string("llama")
+        file["tokenizer.ggml.tokens"] = .strings(["<unk>", "<s>", "</s>", "▁", "a"])
+        file["tokenizer.ggml.scores"] = .f32s([0, 0, 0, 0, 0])
+        let path = try temporaryFile(file.bytes(), name: "no-bytes.gguf")
+        let result = try QKVKitTests.runQKV(["tokenize", path, "--text", "a z"])
+        expectCleanFailure(result, mentioning: [path, "\"z\""])
+        #expect(!result.stderr.contains("--tokens"))
+    }
+
     @Test func textMustBeUTF8AndGivenOnce() throws {
         let path = try temporaryFile([0x61, 0xFF, 0x62], name: "bad.txt")
         expectCleanFailure(try runQKV(["tokenize", fixturePath("gguf/vocab/spm-bpe.gguf"), "--text-file", path], stdin: ""),
