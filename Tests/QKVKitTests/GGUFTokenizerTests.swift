@@ -77,7 +77,7 @@ func visibleString(_ text: String) -> String {
 
 /// Broken tokenizer metadata: one rule per test, each a `QKVError` naming the key (and index).
 @Suite struct HostileGGUFTokenizerTests {
-    func expectError(_ expected: QKVError, _ file: GGUFBytes, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectError(_ expected: QKVError, _ file: TokenizerGGUF, sourceLocation: SourceLocation = #_sourceLocation) {
         do {
             _ = try file.tokenizer()
             Issue.record("loaded; expected \(expected)", sourceLocation: sourceLocation)
@@ -93,16 +93,16 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func validVocabulariesLoad() throws {
-        let bpe = try GGUFBytes.byteLevelBPE().tokenizer()
+        let bpe = try TokenizerGGUF.byteLevelBPE().tokenizer()
         #expect(try bpe.encode(" the the") == [261, 261])
         #expect(try bpe.encode("<|im_start|> the", addSpecialTokens: false, parseSpecialTokens: true) == [1, 261])
-        let spm = try GGUFBytes.sentencePiece().tokenizer()
+        let spm = try TokenizerGGUF.sentencePiece().tokenizer()
         // BOS by default; "▁ab": ▁a (-1) beats ab (-2), then b alone.
         #expect(try spm.encode("ab") == [1, 262, 261])
     }
 
     @Test func mergeNamingAnUnknownToken() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.merges"] = .strings(["Ġ t", "h e", "Ġt hex"])
         expectError(.invalidMetadataValue(key: "tokenizer.ggml.merges[2]", expected: "a merge of two tokens of the vocabulary",
                                           found: "\"Ġt hex\": \"hex\" is not a token"), file)
@@ -112,14 +112,14 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func mergeWhoseResultIsNoToken() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.merges"] = .strings(["Ġ t", "t h"])
         expectError(.invalidMetadataValue(key: "tokenizer.ggml.merges[1]", expected: "a merge whose result is a token",
                                           found: "\"t h\": \"th\" is not a token"), file)
     }
 
     @Test func mergeWithoutASpace() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.merges"] = .strings(["Ġ t", "he"])
         expectError(.invalidMetadataValue(key: "tokenizer.ggml.merges[1]", expected: "two tokens separated by a space",
                                           found: "\"he\""), file)
@@ -130,7 +130,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func mergesMissingOrOfTheWrongType() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.merges"] = nil
         expectError(.missingMetadata(key: "tokenizer.ggml.merges"), file)
         file["tokenizer.ggml.merges"] = .i32s([1, 2])
@@ -138,7 +138,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func tokenTypesOutOfRange() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         var types = [Int32](repeating: 1, count: 262)
         types[5] = 7
         file["tokenizer.ggml.token_type"] = .i32s(types)
@@ -149,7 +149,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func tokenTypesOfTheWrongLengthOrType() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.token_type"] = .i32s([1, 1, 1])
         expectError(.invalidMetadataValue(key: "tokenizer.ggml.token_type", expected: "262 entries (one per token)", found: "3"), file)
         file["tokenizer.ggml.token_type"] = .strings(["normal"])
@@ -157,13 +157,13 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func scoresMissing() {
-        var file = GGUFBytes.sentencePiece()
+        var file = TokenizerGGUF.sentencePiece()
         file["tokenizer.ggml.scores"] = nil
         expectError(.missingMetadata(key: "tokenizer.ggml.scores"), file)
     }
 
     @Test func scoresOfTheWrongLengthTypeOrValue() {
-        var file = GGUFBytes.sentencePiece()
+        var file = TokenizerGGUF.sentencePiece()
         file["tokenizer.ggml.scores"] = .f32s([0, 0])
         expectError(.invalidMetadataValue(key: "tokenizer.ggml.scores", expected: "264 entries (one per token)", found: "2"), file)
         file["tokenizer.ggml.scores"] = .strings(["0"])
@@ -180,7 +180,7 @@ func visibleString(_ text: String) -> String {
         "tokenizer.ggml.eot_token_id", "tokenizer.ggml.fim_pre_token_id",
     ])
     func specialIDsOutOfRange(key: String) {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file[key] = .u32(262)
         expectError(.invalidMetadataValue(key: key, expected: "a token id in 0..<262", found: "262"), file)
         file[key] = .i32(-1)
@@ -190,7 +190,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func unknownModel() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.model"] = .string("t5")
         expectError(.invalidMetadataValue(key: "tokenizer.ggml.model", expected: "one of llama, gpt2, bert", found: "\"t5\""), file)
         file["tokenizer.ggml.model"] = nil
@@ -200,7 +200,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func unknownPreTokenizerListsTheSupportedOnes() throws {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.pre"] = .string("tekken")
         do {
             _ = try file.tokenizer()
@@ -215,7 +215,7 @@ func visibleString(_ text: String) -> String {
             }
         }
         // No pre key at all, or an empty one: llama.cpp's "default" regexes, as llama.cpp does.
-        for pre in [nil, GGUFBytes.Value.string("")] {
+        for pre in [nil, TokenizerGGUF.Value.string("")] {
             file["tokenizer.ggml.pre"] = pre
             let tokenizer = try file.tokenizer()
             guard case let .bytePair(preTokenizer) = tokenizer.vocabulary.model else { throw QKVError.other("not BPE") }
@@ -225,7 +225,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func emptyOrMissingTokenList() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.tokens"] = .strings([])
         expectError(.invalidMetadataValue(key: "tokenizer.ggml.tokens", expected: "at least one token", found: "an empty array"), file)
         file["tokenizer.ggml.tokens"] = nil
@@ -235,7 +235,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func duplicateTokens() {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         guard case var .strings(tokens)? = file["tokenizer.ggml.tokens"] else { return }
         tokens[261] = "he"
         file["tokenizer.ggml.tokens"] = .strings(tokens)
@@ -244,7 +244,7 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func emptyTokensAreRenamedAsInLlamaCpp() throws {
-        var file = GGUFBytes.sentencePiece()
+        var file = TokenizerGGUF.sentencePiece()
         guard case var .strings(tokens)? = file["tokenizer.ggml.tokens"] else { return }
         tokens[0] = ""
         file["tokenizer.ggml.tokens"] = .strings(tokens)
@@ -252,14 +252,14 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func flagsOfTheWrongType() {
-        var file = GGUFBytes.sentencePiece()
+        var file = TokenizerGGUF.sentencePiece()
         file["tokenizer.ggml.add_bos_token"] = .u8(1)
         expectError(.wrongMetadataType(key: "tokenizer.ggml.add_bos_token", expected: "bool", found: "u8"), file)
     }
 
     @Test func addingATokenTheVocabularyLacks() {
         // Two tokens: llama.cpp's default BOS (1) exists but EOS (2) does not.
-        var file = GGUFBytes()
+        var file = TokenizerGGUF()
         file["tokenizer.ggml.model"] = .string("llama")
         file["tokenizer.ggml.tokens"] = .strings(["<unk>", "<s>"])
         file["tokenizer.ggml.scores"] = .f32s([0, 0])
@@ -271,10 +271,10 @@ func visibleString(_ text: String) -> String {
     }
 
     @Test func noVocabularyIsNoTokenizer() throws {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.model"] = .string("none")
         #expect(!GGUFTokenizerLoader.hasTokenizer(try file.header()))
-        #expect(GGUFTokenizerLoader.hasTokenizer(try GGUFBytes.byteLevelBPE().header()))
+        #expect(GGUFTokenizerLoader.hasTokenizer(try TokenizerGGUF.byteLevelBPE().header()))
         do {
             _ = try file.tokenizer()
             Issue.record("loaded")
@@ -285,13 +285,13 @@ func visibleString(_ text: String) -> String {
 
     @Test func textWithoutAnyTokenIsAnErrorNotACrash() throws {
         // SentencePiece without byte tokens: llama.cpp's byte_to_token throws out of the C API.
-        var file = GGUFBytes()
+        var file = TokenizerGGUF()
         file["tokenizer.ggml.model"] = .string("llama")
         file["tokenizer.ggml.tokens"] = .strings(["<unk>", "<s>", "</s>", "▁", "a"])
         file["tokenizer.ggml.scores"] = .f32s([0, 0, 0, 0, 0])
         let spm = try file.tokenizer()
         #expect(try spm.encode("a a") == [1, 3, 4, 3, 4])
-        #expect(throws: TokenizerError.unencodable(piece: "z")) { try spm.encode("az") }
+        #expect(throws: TokenizerError.noByteToken(piece: "z", byteToken: "<0x7A>")) { try spm.encode("az") }
         // WordPiece with no unknown token in range.
         file["tokenizer.ggml.model"] = .string("bert")
         file["tokenizer.ggml.bos_token_id"] = .u32(1)
@@ -305,7 +305,7 @@ func visibleString(_ text: String) -> String {
     /// or a working tokenizer, never a trap.
     @Test func mutatedFilesNeverTrap() throws {
         var generator = SeededGenerator(state: 7)
-        let originals = [GGUFBytes.byteLevelBPE().bytes(), GGUFBytes.sentencePiece().bytes()]
+        let originals = [TokenizerGGUF.byteLevelBPE().bytes(), TokenizerGGUF.sentencePiece().bytes()]
         var loaded = 0
         for round in 0..<400 {
             var bytes = originals[round % 2]

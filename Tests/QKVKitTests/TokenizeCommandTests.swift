@@ -118,14 +118,14 @@ import Testing
     @Test func fileWithoutTokenizer() throws {
         expectCleanFailure(try QKVKitTests.runQKV(["tokenize", "fixtures/no_wo_no_tokenizer.qkv", "--text", "x"]),
                            mentioning: ["fixtures/no_wo_no_tokenizer.qkv", "has no tokenizer", "tokenizer.tokens"])
-        var none = GGUFBytes.byteLevelBPE()
+        var none = TokenizerGGUF.byteLevelBPE()
         none["tokenizer.ggml.model"] = .string("none")
         let path = try temporaryFile(none.bytes(), name: "none.gguf")
         expectCleanFailure(try QKVKitTests.runQKV(["tokenize", path, "--text", "x"]), mentioning: [path, "tokenizer.ggml.model"])
     }
 
     @Test func hostileTokenizerMetadataIsOneLine() throws {
-        var file = GGUFBytes.byteLevelBPE()
+        var file = TokenizerGGUF.byteLevelBPE()
         file["tokenizer.ggml.merges"] = .strings(["Ġ t", "zz e"])
         let path = try temporaryFile(file.bytes(), name: "bad.gguf")
         expectCleanFailure(try QKVKitTests.runQKV(["tokenize", path, "--text", "x"]), mentioning: [path, "tokenizer.ggml.merges[1]", "\"zz\""])
@@ -133,7 +133,7 @@ import Testing
 
     @Test func textTheVocabularyCannotSpellIsOneLine() throws {
         // SentencePiece without byte tokens cannot spell "z" (llama.cpp throws out of its C API).
-        var file = GGUFBytes()
+        var file = TokenizerGGUF()
         file["tokenizer.ggml.model"] = .string("llama")
         file["tokenizer.ggml.tokens"] = .strings(["<unk>", "<s>", "</s>", "▁", "a"])
         file["tokenizer.ggml.scores"] = .f32s([0, 0, 0, 0, 0])

@@ -61,12 +61,21 @@ public final class Checkpoint: @unchecked Sendable {
         let settingsPath = if case let .huggingFace(_, file) = source.settings { file } else { container.path }
         let shapes = Dictionary(infos.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         let tokenCount: Int? = if case let .strings(tokens)? = container.metadata["tokenizer.ggml.tokens"] { tokens.count } else { nil }
-        let config = try located(settingsPath) { () throws(QKVError) in
+        var config = try located(settingsPath) { () throws(QKVError) in
             try definition.configuration(settings, context: ConfigContext(shapes: shapes, tokenCount: tokenCount))
         }
         Self.markTiedCopies(&infos, config: config)
         try located(container.path) { () throws(QKVError) in
             try Self.checkFormatRules(container, config: config)
+            // A file without tensors (llama.cpp's vocabulary-only GGUF files) opens and inspects;
+            // only running needs the weights.
+            guard !infos.isEmpty else {
+                var oneLayer = config
+                oneLayer.layerCount = min(config.layerCount, 1)
+                config.unsupported = config.unsupported ?? .missingTensor(
+                    definition.expectedTensors(oneLayer).first(where: \.isRequired)?.name ?? "embed")
+                return
+            }
             try ArchitectureRegistry.validate(definition, config, tensors: infos)
         }
         self.config = config
@@ -86,6 +95,14 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// Rules of the format's own metadata that need the resolved config.
     private static func checkFormatRules(_ container: any TensorContainer, config: ModelConfig) throws(QKVError) {
+        if container.format.name == "gguf", case let .strings(tokens)? = container.metadata["tokenizer.ggml.tokens"],
+           tokens.count != config.vocabSize {
+            // llama.cpp's vocabulary has one token per row of token_embd (its converter pads the list).
+            let architecture = container.model.architecture ?? config.architecture
+            throw .invalidMetadataValue(
+                key: "tokenizer.ggml.tokens", expected: "\(config.vocabSize) entries (\(architecture).vocab_size)",
+                found: "\(tokens.count) entries")
+        }
         guard container.format.name == "qkv" else { return }
         if let tokens = try container.metadata.strings("tokenizer.tokens"), tokens.count != config.vocabSize {
             throw .invalidMetadataValue(

@@ -5,6 +5,33 @@ public struct ParameterGroup: Sendable, Equatable {
     public var parameters: Int
     public var storedBytes: UInt64
     public var decodedBytes: UInt64
+    /// The stored element types of its tensors (`Q4_K`, `f32`), most parameters first.
+    public var types: [String] = []
+    private var parametersPerType: [String: Int] = [:]
+
+    init(name: String, layer: Int?) {
+        self.name = name
+        self.layer = layer
+        parameters = 0
+        storedBytes = 0
+        decodedBytes = 0
+    }
+
+    mutating func add(_ tensor: TensorInfo) {
+        parameters += tensor.elementCount
+        storedBytes += tensor.storedBytes
+        decodedBytes += UInt64(tensor.decodedBytes)
+        parametersPerType[tensor.dtype.displayName, default: 0] += tensor.elementCount
+        types = parametersPerType.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
+    }
+
+    /// Stored bits per parameter (4.5 for Q4_0, 32 for f32), nil without parameters.
+    public var bitsPerWeight: Double? { parameters > 0 ? Double(storedBytes) * 8 / Double(parameters) : nil }
+
+    public static func == (lhs: ParameterGroup, rhs: ParameterGroup) -> Bool {
+        (lhs.name, lhs.layer, lhs.parameters, lhs.storedBytes, lhs.decodedBytes, lhs.types)
+            == (rhs.name, rhs.layer, rhs.parameters, rhs.storedBytes, rhs.decodedBytes, rhs.types)
+    }
 }
 
 public struct ParameterCount: Sendable, Equatable {
@@ -19,8 +46,8 @@ public struct ParameterCount: Sendable, Equatable {
     public var nonEmbeddingParameters: Int { totalParameters - embeddingParameters }
 
     public init(tensors: [TensorInfo], layerCount: Int = 0) {
-        var embeddings = ParameterGroup(name: "embeddings", layer: nil, parameters: 0, storedBytes: 0, decodedBytes: 0)
-        var other = ParameterGroup(name: "other", layer: nil, parameters: 0, storedBytes: 0, decodedBytes: 0)
+        var embeddings = ParameterGroup(name: "embeddings", layer: nil)
+        var other = ParameterGroup(name: "other", layer: nil)
         var layers: [Int: ParameterGroup] = [:]
         var buffers: [TensorInfo] = []
         for tensor in tensors {
@@ -28,23 +55,15 @@ public struct ParameterCount: Sendable, Equatable {
                 buffers.append(tensor)
                 continue
             }
-            func add(_ group: inout ParameterGroup) {
-                group.parameters += tensor.elementCount
-                group.storedBytes += tensor.storedBytes
-                group.decodedBytes += UInt64(tensor.decodedBytes)
-            }
             switch tensor.group {
-            case .embeddings: add(&embeddings)
-            case let .layer(index):
-                var group = layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index, parameters: 0, storedBytes: 0, decodedBytes: 0)
-                add(&group)
-                layers[index] = group
-            case .other: add(&other)
+            case .embeddings: embeddings.add(tensor)
+            case let .layer(index): layers[index, default: ParameterGroup(name: "layer \(index)", layer: index)].add(tensor)
+            case .other: other.add(tensor)
             }
         }
         let lastLayer = max(layerCount - 1, layers.keys.max() ?? -1)
         let layerGroups = lastLayer < 0 ? [] : (0...lastLayer).map { index in
-            layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index, parameters: 0, storedBytes: 0, decodedBytes: 0)
+            layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index)
         }
         groups = [embeddings] + layerGroups + [other]
         self.buffers = buffers

@@ -8,6 +8,21 @@ public struct InspectReport {
         counts = checkpoint.parameterCount
     }
 
+    /// Stored types over all parameters, most parameters first.
+    var totalTypes: [String] {
+        var counts: [String: Int] = [:]
+        for tensor in checkpoint.tensors where tensor.isParameter { counts[tensor.dtype.displayName, default: 0] += tensor.elementCount }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map(\.key)
+    }
+
+    /// How the tensors are encoded (`raw (all 4)`, or `raw 3, shuffle+zlib 1`): visible without --tensors.
+    var encodingSummary: String {
+        var counts: [String: Int] = [:]
+        for tensor in checkpoint.tensors { counts[tensor.encoding.rawValue, default: 0] += 1 }
+        if counts.count == 1, let only = counts.keys.first { return "\(only) (all \(checkpoint.tensors.count))" }
+        return counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+
     /// The architecture's registry name, or `unknown (name)` for one qkv does not run.
     var architecture: String {
         if let config = checkpoint.config { return config.architecture }
@@ -109,6 +124,7 @@ public struct InspectReport {
         var summary = TextTable(headers: ["field", "value"], alignments: [.left, .left])
         summary.append(["format", checkpoint.format.description])
         summary.append(["compression", checkpoint.compression])
+        summary.append(["tensor encodings", encodingSummary])
         summary.append(["architecture", architecture])
         for (key, value) in configFields {
             if case .null = value { continue }
@@ -124,42 +140,50 @@ public struct InspectReport {
 
         let total = counts.totalParameters
         var groups = TextTable(
-            headers: ["group", "parameters", "stored bytes", "decoded bytes", "% of total"],
-            alignments: [.left, .right, .right, .right, .right])
+            headers: ["group", "parameters", "types", "stored bytes", "bits/weight", "decoded bytes", "% of total"],
+            alignments: [.left, .right, .left, .right, .right, .right, .right])
         for group in counts.groups {
             groups.append([
-                group.name, groupedThousands(group.parameters), groupedThousands(group.storedBytes),
+                group.name, groupedThousands(group.parameters), group.types.joined(separator: ", "),
+                groupedThousands(group.storedBytes), group.bitsPerWeight.map { fixed($0, decimals: 2) } ?? "",
                 groupedThousands(group.decodedBytes), percent(group.parameters, of: total),
             ])
         }
+        let storedTotal = counts.groups.reduce(0) { $0 + $1.storedBytes }
         groups.append([
-            "total", groupedThousands(total), groupedThousands(counts.groups.reduce(0) { $0 + $1.storedBytes }),
+            "total", groupedThousands(total), totalTypes.joined(separator: ", "), groupedThousands(storedTotal),
+            total > 0 ? fixed(Double(storedTotal) * 8 / Double(total), decimals: 2) : "",
             groupedThousands(counts.groups.reduce(0) { $0 + $1.decodedBytes }), percent(total, of: total),
         ])
-        groups.append(["non-embedding", groupedThousands(counts.nonEmbeddingParameters), "", "", percent(counts.nonEmbeddingParameters, of: total)])
+        groups.append(["non-embedding", groupedThousands(counts.nonEmbeddingParameters), "", "", "", "", percent(counts.nonEmbeddingParameters, of: total)])
         sections.append(markdown ? "## Parameters\n\n" + render(groups) : render(groups))
 
         if !counts.buffers.isEmpty {
             var buffers = TextTable(
-                headers: ["buffer", "dtype", "shape", "elements", "note"], alignments: [.left, .left, .left, .right, .left])
-            for buffer in counts.buffers {
-                buffers.append([
-                    buffer.storedName, buffer.dtype.displayName, shapeText(buffer.shape), groupedThousands(buffer.elementCount),
-                    buffer.tiedTo.map { "tied to \($0)" } ?? "",
-                ])
+                headers: ["buffer", "dtype", "shape", "elements"], alignments: [.left, .left, .left, .right])
+            // A note column only when some buffer has a note.
+            let notes = counts.buffers.map { $0.tiedTo.map { "tied to \($0)" } }
+            if notes.contains(where: { $0 != nil }) {
+                buffers = TextTable(headers: buffers.headers + ["note"], alignments: buffers.alignments + [.left])
+            }
+            for (buffer, note) in zip(counts.buffers, notes) {
+                let cells = [buffer.storedName, buffer.dtype.displayName, shapeText(buffer.shape), groupedThousands(buffer.elementCount)]
+                buffers.append(buffers.headers.count > 4 ? cells + [note ?? ""] : cells)
             }
             sections.append(markdown ? "## Buffers (not parameters)\n\n" + render(buffers) : render(buffers))
         }
 
         if showTensors {
             var tensors = TextTable(
-                headers: ["tensor", "dtype", "shape", "parameters", "encoding", "stored bytes", "crc32"],
-                alignments: [.left, .left, .left, .right, .left, .right, .left])
+                headers: ["tensor", "dtype", "shape", "parameters", "encoding", "stored bytes", "bits/weight", "crc32"],
+                alignments: [.left, .left, .left, .right, .left, .right, .right, .left])
             for tensor in checkpoint.tensors {
                 tensors.append([
                     tensor.storedName, tensor.dtype.displayName, shapeText(tensor.shape),
                     groupedThousands(tensor.isParameter ? tensor.elementCount : 0), tensor.encoding.rawValue,
-                    groupedThousands(tensor.storedBytes), tensor.crc32.map(hex32) ?? "-",
+                    groupedThousands(tensor.storedBytes),
+                    tensor.elementCount > 0 ? fixed(Double(tensor.storedBytes) * 8 / Double(tensor.elementCount), decimals: 2) : "",
+                    tensor.crc32.map(hex32) ?? "-",
                 ])
             }
             sections.append(markdown ? "## Tensors\n\n" + render(tensors) : render(tensors))

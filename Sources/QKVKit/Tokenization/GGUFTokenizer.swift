@@ -16,9 +16,8 @@ public struct GGUFTokenizer: TextTokenizer {
         switch vocabulary.model {
         case .sentencePiece:
             byteTokens = (0..<256).map { byte in
-                let hex = String(byte, radix: 16, uppercase: true)
                 // llama.cpp's byte_to_token: "<0xNN>", else the single byte as a string.
-                return table.id(of: "<0x\(hex.count == 1 ? "0" : "")\(hex)>") ?? table.id(of: [UInt8(byte)]) ?? -1
+                table.id(of: Self.byteTokenName(UInt8(byte))) ?? table.id(of: [UInt8(byte)]) ?? -1
             }
         case .bytePair:
             byteTokens = (0..<256).map { byte in
@@ -223,12 +222,21 @@ public struct GGUFTokenizer: TextTokenizer {
                 for byte in piece {
                     let id = byteTokens[Int(byte)]
                     // llama.cpp throws std::out_of_range here and takes the process down.
-                    guard id >= 0 else { throw TokenizerError.unencodable(piece: String(decoding: piece, as: UTF8.self)) }
+                    guard id >= 0 else {
+                        throw TokenizerError.noByteToken(piece: String(decoding: piece, as: UTF8.self),
+                                                         byteToken: Self.byteTokenName(byte))
+                    }
                     output.append(id)
                 }
             }
             index = next[index]
         }
+    }
+
+    /// `<0xNN>`, SentencePiece's name for a byte token.
+    static func byteTokenName(_ byte: UInt8) -> String {
+        let hex = String(byte, radix: 16, uppercase: true)
+        return "<0x\(hex.count == 1 ? "0" : "")\(hex)>"
     }
 
     /// `unicode_len_utf8`: the length a lead byte announces (1 for a stray continuation byte).

@@ -44,6 +44,9 @@ public enum TokenizerError: Error, Equatable, Sendable {
     case tokenNotInVocabulary(file: String, field: String, token: String)
     /// A piece of input has no vocabulary entry and the tokenizer defines no unknown token.
     case unencodable(piece: String)
+    /// A piece of input is not a token, and the vocabulary lacks the byte token (`<0xNN>`) that
+    /// byte fallback would spell it with (SentencePiece GGUF vocabularies; llama.cpp aborts here).
+    case noByteToken(piece: String, byteToken: String)
 }
 
 extension TokenizerError: CustomStringConvertible {
@@ -66,6 +69,9 @@ extension TokenizerError: CustomStringConvertible {
                 + tokenIDHint
         case let .tokenNotInVocabulary(file, field, token):
             return "\(file): \(field): token \(jsonQuoted(token)) is not in the vocabulary"
+        case let .noByteToken(piece, byteToken):
+            return "text piece \(jsonQuoted(piece)) is not a token, and the vocabulary has no byte token \(byteToken) to spell it; "
+                + tokenIDHint
         case let .unencodable(piece):
             return "text piece \(jsonQuoted(piece)) has no vocabulary entry and the tokenizer has no unknown token; "
                 + tokenIDHint

@@ -74,6 +74,12 @@ public final class GGUFFile: TensorContainer, @unchecked Sendable {
                 key: "split.tensors.count", expected: "\(stored.count) (the tensors in the \(count) shards)", found: String(total)))
         }
         tensors = stored
+        switch header.value("general.architecture") {
+        case nil, .string?: break
+        case let other?:
+            // llama.cpp refuses it too; read as "no architecture" it would open as an unknown model.
+            throw LocatedError(path: path, error: .wrongMetadataType(key: "general.architecture", expected: "string", found: other.typeName))
+        }
         metadata = Metadata(header.entries.map { ($0.key, $0.value.metadataValue) })
         format = CheckpointFormat(name: "gguf", description: "gguf v\(header.version)", hasChecksums: false)
     }
@@ -109,6 +115,10 @@ public final class GGUFFile: TensorContainer, @unchecked Sendable {
         guard stem.dropLast(5).last == "-", stem.suffix(5).allSatisfy(\.isASCII), Int(stem.suffix(5)) != nil else {
             throw .invalidMetadataValue(
                 key: "split.count", expected: "a file named NAME-0000k\(suffix) for a model split in \(count)", found: name)
+        }
+        // The file opened must be one of the shards (not NAME-00003-of-00002.gguf beside two others).
+        guard let number = Int(stem.suffix(5)), (1...count).contains(number) else {
+            throw .invalidMetadataValue(key: "split.count", expected: "a shard number in 1...\(count) in the file name", found: name)
         }
         let prefix = stem.dropLast(6)
         return (1...count).map { joinPath(folder, String(prefix) + String(format: "-%05d", $0) + suffix) }
