@@ -10,6 +10,7 @@ struct Bench: ParsableCommand {
     @OptionGroup var checkpoint: CheckpointArgument
     @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
     @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+    @OptionGroup var tokenizer: TokenizerOption
     @Option(help: "Timed forward passes.") var iterations = 20
     @Option(help: "Untimed forward passes first.") var warmup = 3
     @Option(help: "Output format.") var format: Format = .table
@@ -29,7 +30,7 @@ struct Bench: ParsableCommand {
         try reportingFailures(path: checkpoint.path) {
             let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
             let result = try Benchmark.run(
-                path: checkpoint.path, input: input, iterations: iterations, warmup: warmup, threads: threads.count)
+                path: checkpoint.path, tokenizer: tokenizer.file, input: input, iterations: iterations, warmup: warmup, threads: threads.count)
             printLine(format == .json ? result.json().rendered() : result.table())
         }
     }

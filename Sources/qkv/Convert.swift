@@ -16,6 +16,7 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var checkpoint: CheckpointArgument
     @Option(name: .shortAndLong, help: "The QKV file to write.") var output: String
+    @OptionGroup var tokenizer: TokenizerOption
     @Option(help: "Element type of the stored weights.") var dtype: StoredType = .f32
     @Option(help: "Per-tensor encoding.") var encoding: Encoding = .raw
     @Option(help: "Wrap the whole file in a zlib or gzip stream.") var wrap: Wrap?
@@ -23,7 +24,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
-            let source = try CheckpointLoader.open(path: checkpoint.path)
+            let source = try CheckpointLoader.open(path: checkpoint.path, tokenizer: tokenizer.file)
             let converter = QKVConverter(
                 dtype: DType(rawValue: dtype.rawValue)!,
                 encoding: encoding == .raw ? .raw : encoding == .zlib ? .zlib : .shuffleZlib,

@@ -27,6 +27,7 @@ struct Heads: ParsableCommand {
 
     @OptionGroup var checkpoint: CheckpointArgument
     @OptionGroup var input: TokenArguments
+    @OptionGroup var tokenizer: TokenizerOption
     @Option(help: "Layers to summarise: all, or a list such as 0,2.") var layers = "all"
     @Option(help: "Heads to summarise: all, or a list such as 1,3.") var heads = "all"
     @Option(help: "Output format.") var format: Format = .table
@@ -43,7 +44,7 @@ struct Heads: ParsableCommand {
 
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
-            let model = try CheckpointLoader.open(path: checkpoint.path)
+            let model = try CheckpointLoader.open(path: checkpoint.path, tokenizer: tokenizer.file)
             let everything = try AttentionRunner.run(AttentionRequest(input: input.request, verify: !noVerify), checkpoint: model)
             let layerNumbers = selected(layers, option: "--layers", count: everything.layers.count)
             let headNumbers = selected(heads, option: "--heads", count: everything.layers.first?.heads.count ?? 0)

@@ -10,6 +10,7 @@ struct Run: ParsableCommand {
     @OptionGroup var checkpoint: CheckpointArgument
     @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
     @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+    @OptionGroup var tokenizer: TokenizerOption
     @Option(help: "Layers to print: all, or a list such as 0,2.") var layers = "all"
     @Option(help: "Heads to print: all, or a list such as 1,3.") var heads = "all"
     @Option(help: ArgumentHelp(
@@ -34,7 +35,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
-            let model = try CheckpointLoader.open(path: checkpoint.path)
+            let model = try CheckpointLoader.open(path: checkpoint.path, tokenizer: tokenizer.file)
             let (config, _) = try model.runnable()
             let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
             let request = AttentionRequest(

@@ -4,8 +4,17 @@ import QKVKit
 
 /// The checkpoint argument every command takes.
 struct CheckpointArgument: ParsableArguments {
-    @Argument(help: "A QKV file, a GGUF file, a .safetensors file or a Hugging Face model folder.")
+    @Argument(help: "A QKV file, a GGUF file, a llama2.c .bin, a .safetensors file or a Hugging Face model folder.")
     var path: String
+}
+
+/// `--tokenizer PATH`, for checkpoints whose tokenizer is a file of its own.
+struct TokenizerOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "A llama2.c tokenizer.bin for a llama2.c checkpoint, which holds no vocabulary (--text then tokenizes as run.c). Other formats carry their own tokenizer: with them this option is an error.",
+        valueName: "path")) var tokenizer: String?
+
+    var file: TokenizerFile? { tokenizer.map { .llama2c(path: $0) } }
 }
 
 /// `--tokens` or `--text`, exactly one.
@@ -38,6 +47,7 @@ func reportingFailures(path: String, _ body: () throws -> Void) throws {
 func fail(_ message: String) -> Never {
     // The library says "give the token ids instead"; here that is an option.
     let message = message.replacingOccurrences(of: tokenIDHint, with: "give the token ids with --tokens instead")
+        .replacingOccurrences(of: Llama2cFile.separateTokenizer, with: "a llama2.c tokenizer.bin given with --tokenizer")
     printError("qkv: error: \(message)")
     exit(1)
 }

@@ -7,7 +7,8 @@ struct Tokenize: ParsableCommand {
         abstract: "Show how the checkpoint's own tokenizer splits a text: the ids `run --text` would use.",
         discussion: """
             Reads only the tokenizer (a GGUF file's tokenizer.ggml.* keys, a Hugging Face folder's \
-            tokenizer.json or vocab.txt, a converted QKV file's tokenizer), so vocab-only GGUF files work. \
+            tokenizer.json or vocab.txt, a converted QKV file's tokenizer, a llama2.c checkpoint's \
+            tokenizer.bin given with --tokenizer), so vocab-only GGUF files work. \
             GGUF tokenizers give llama.cpp's ids; special-token texts such as <|im_start|> are read as \
             those tokens, as llama.cpp's tools and transformers do.
 
@@ -19,6 +20,7 @@ struct Tokenize: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
     @OptionGroup var checkpoint: CheckpointArgument
+    @OptionGroup var tokenizer: TokenizerOption
     @Option(help: ArgumentHelp("The text to tokenize; - reads it from standard input.", valueName: "text"))
     var text: String?
     @Option(help: ArgumentHelp("A UTF-8 file whose whole content is the text (a final newline included).", valueName: "file"))
@@ -35,7 +37,8 @@ struct Tokenize: ParsableCommand {
         try reportingFailures(path: checkpoint.path) {
             let tokens: [TextTokenization.Token]
             do {
-                tokens = try TextTokenization.tokens(input, path: checkpoint.path, addSpecialTokens: !noSpecial)
+                tokens = try TextTokenization.tokens(
+                    input, path: checkpoint.path, tokenizer: tokenizer.file, addSpecialTokens: !noSpecial)
             } catch let error as LocatedError {
                 // The generic messages suggest giving token ids, which this command has no use for.
                 if case let .noTokenizer(lookedFor) = error.error {

@@ -447,6 +447,16 @@ func visibleString(_ text: String) -> String {
         }
     }
 
+    @Test func llama2cTokenizerDropsBOSAndEOS() throws {
+        let file = try Llama2cFile(path: fixturePath("llama2c/tiny-v0-shared.bin"), tokenizer: fixturePath("llama2c/tokenizer.bin"))
+        guard case let .llama2c(vocabulary)? = try file.tokenizerSource() else { throw QKVError.other("no tokenizer.bin") }
+        let tokenizer = Llama2cTokenizer(vocabulary, addBOS: true, addEOS: true)
+        let with = try tokenizer.encode("Hello")
+        #expect(with.first == 1 && with.last == 2)
+        let without = try tokenizer.encode("Hello", addSpecialTokens: false)
+        #expect(!without.contains(1) && !without.contains(2) && !without.isEmpty)
+    }
+
     @Test func templateWithSpecialTokensOnBothSides() throws {
         let json = #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "<s>": 3, "</s>": 4}, "merges": ["a b"]}, "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}, {"SpecialToken": {"id": "</s>"}}], "special_tokens": {"<s>": {"ids": [3]}, "</s>": {"ids": [4]}}}}"#
         let tokenizer = try TokenizerLoader.tokenizer(tokenizerJSON: Array(json.utf8), file: "tokenizer.json")

@@ -110,6 +110,27 @@ import Testing
         }
     }
 
+    /// A llama2.c checkpoint with its tokenizer.bin: run.c's ids (fixtures/llama2c/tokenizer_goldens.json).
+    @Test func llama2cCheckpointWithItsTokenizer() throws {
+        struct Goldens: Decodable {
+            struct Case: Decodable { var text: String?; var ids: [Int] }
+            var cases: [Case]
+        }
+        let goldens = try JSONDecoder().decode(Goldens.self, from: Data(contentsOf: URL(fileURLWithPath: fixturePath("llama2c/tokenizer_goldens.json"))))
+        let golden = try #require(goldens.cases.first { ($0.text?.count ?? 0) > 8 && !$0.text!.contains("\u{0}") })
+        let arguments = ["tokenize", fixturePath("llama2c/tiny-v0-shared.bin"), "--tokenizer", fixturePath("llama2c/tokenizer.bin"),
+                         "--text", golden.text!, "--format", "json"]
+        let result = try QKVKitTests.runQKV(arguments)
+        #expect(result.status == 0)
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((root["tokens"] as? [[String: Any]])?.compactMap { ($0["id"] as? NSNumber)?.intValue } == golden.ids)
+        // Without the tokenizer there is none; with one, other formats refuse it.
+        expectCleanFailure(try QKVKitTests.runQKV(["tokenize", fixturePath("llama2c/tiny-v0-shared.bin"), "--text", "x"]),
+                           mentioning: ["has no tokenizer", "--tokenizer"])
+        expectCleanFailure(try QKVKitTests.runQKV(["tokenize", "fixtures/seed.qkv", "--tokenizer", fixturePath("llama2c/tokenizer.bin"),
+                                                   "--text", "x1"]), mentioning: ["llama2.c"])
+    }
+
     @Test func aTokenListSplitsOnWhitespaceAsRunDoes() throws {
         let result = try QKVKitTests.runQKV(["tokenize", "fixtures/seed.qkv", "--text", "x1  x3", "--format", "json"])
         #expect(result.stdout == #"{"tokens":[{"id":0,"text":"x1"},{"id":2,"text":"x3"}]}"# + "\n")

@@ -6,9 +6,12 @@ public enum DType: String, Sendable, CaseIterable, Codable {
     // ggml's block-quantized types (GGUF): values come in blocks, see `GGMLType`.
     case q4_0, q4_1, q5_0, q5_1, q8_0, q8_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K
     case iq2_XXS, iq2_XS, iq3_XXS, iq1_S, iq4_NL, iq3_S, iq2_S, iq4_XS, iq1_M, tq1_0, tq2_0, mxfp4, nvfp4, q1_0
+    /// llama2.c v2 (runq.c): a tensor's int8 values, then one f32 scale per group of the file's
+    /// group size. Not ggml's Q8_0 (whose blocks interleave an f16 scale with 32 values).
+    case llama2cQ8 = "llama2c_q8"
 
-    /// Bytes per element of an element type; block-quantized types have no per-element size
-    /// (use `GGMLType.byteCount`), and report 0.
+    /// Bytes per element of an element type; block-quantized types (and llama2.c's int8 groups)
+    /// have no per-element size (use `GGMLType.byteCount`), and report 0.
     public var byteSize: Int {
         switch self {
         case .f64, .i64, .u64: 8

@@ -1,12 +1,34 @@
 /// Opens any file or folder qkv reads, deciding the format by content, never by file name.
 public enum FormatDetection {
-    /// A QKV file (plain or wrapped), a GGUF file (or any shard of a split one), a `.safetensors`
-    /// file, a `model.safetensors.index.json`, or a Hugging Face model folder.
-    public static func open(path: String) throws -> any TensorContainer {
+    /// A QKV file (plain or wrapped), a GGUF file (or any shard of a split one), a llama2.c
+    /// checkpoint (v1/v2 by their magic, v0 only when its size is exactly what its config
+    /// implies), a `.safetensors` file, a `model.safetensors.index.json`, or a Hugging Face model
+    /// folder. `tokenizer` is a tokenizer kept in a file of its own: only llama2.c checkpoints
+    /// take one, any other format with one is an error (its tokenizer would silently go unused).
+    public static func open(path: String, tokenizer: TokenizerFile? = nil) throws -> any TensorContainer {
+        let container = try detect(path: path, tokenizer: tokenizer)
+        if tokenizer != nil, !(container is Llama2cFile) {
+            throw LocatedError(path: path, error: .tokenizerNotApplicable(format: container.format.description))
+        }
+        return container
+    }
+
+    private static func detect(path: String, tokenizer: TokenizerFile?) throws -> any TensorContainer {
         if isDirectory(path) { return try SafetensorsFolder(path: path) }
-        let first = try located(path) { () throws(QKVError) in try InputFile(path: path).read(at: 0, count: 16) }
+        let (first, size) = try located(path) { () throws(QKVError) in
+            let file = try InputFile(path: path)
+            return (try file.read(at: 0, count: Llama2cHeader.legacyHeaderSize), file.size)
+        }
         if first.starts(with: GGUFHeader.magic) { return try GGUFFile(path: path) }
-        if first.starts(with: QKVHeader.magic) || detectDeflateContainer(first) != nil {
+        if first.starts(with: QKVHeader.magic) {
+            return try located(path) { () throws(QKVError) in try QKVFile(path: path) }
+        }
+        // Before the zlib guess: a v0 config's first int (dim) can look like a zlib header, and
+        // the exact-size rule makes a v0 match certain where two bytes of zlib header are not.
+        if first.starts(with: Llama2cHeader.magic) || Llama2cHeader.legacy(first, fileSize: size) != nil {
+            return try Llama2cFile(path: path, tokenizer: tokenizer?.path)
+        }
+        if detectDeflateContainer(first) != nil {
             return try located(path) { () throws(QKVError) in try QKVFile(path: path) }
         }
         if looksLikeSafetensors(first) || looksLikeJSONObject(first) { return try SafetensorsFolder(path: path) }

@@ -113,6 +113,21 @@ public enum TokenizerSource: Sendable {
     case gguf(GGUFHeader)
     /// Only a list of token strings (`tokenizer.tokens`): `--text` splits on whitespace.
     case tokenList([String])
+    /// A llama2.c `tokenizer.bin`, read and checked against the model's vocab_size.
+    case llama2c(Llama2cVocabulary)
+}
+
+/// A tokenizer kept in a file of its own, given beside a checkpoint that holds none.
+public enum TokenizerFile: Sendable, Equatable {
+    /// A llama2.c `tokenizer.bin` (llama2.c's tokenizer.py `export`), for llama2.c checkpoints
+    /// only: it must hold exactly the model's vocab_size tokens.
+    case llama2c(path: String)
+
+    public var path: String {
+        switch self {
+        case let .llama2c(path): path
+        }
+    }
 }
 
 /// One thing `verify` found wrong.

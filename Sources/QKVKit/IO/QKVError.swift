@@ -57,6 +57,12 @@ public enum QKVError: Error, Equatable, Sendable {
     case tooManyTokens(count: Int, maximum: Int)
     /// Text was given, but the checkpoint has no tokenizer; `lookedFor` says where qkv looked.
     case noTokenizer(lookedFor: String)
+    /// A tokenizer file was given with a checkpoint of a format that does not read one.
+    case tokenizerNotApplicable(format: String)
+    /// A llama2.c tokenizer.bin holds `tokens` whole tokens, the model's vocab_size says otherwise.
+    case tokenizerVocabularyMismatch(tokens: Int, vocabSize: Int)
+    /// A llama2.c tokenizer.bin has `count` bytes after its `vocabSize` tokens that are not whole tokens.
+    case tokenizerTrailingBytes(count: Int, vocabSize: Int)
 
     // MARK: Running
     case nonFiniteAttention(layer: Int, head: Int)
@@ -196,6 +202,13 @@ extension QKVError: CustomStringConvertible {
             return "tokens: \(count) tokens, the model takes at most \(maximum)"
         case let .noTokenizer(lookedFor):
             return "tokens: text needs a tokenizer, and the checkpoint has none (looked for \(lookedFor)); give the token ids instead"
+        case let .tokenizerNotApplicable(format):
+            return "tokenizer: a separate tokenizer file is read only for llama2.c checkpoints; this is a \(format) checkpoint, "
+                + "which brings its own tokenizer or none"
+        case let .tokenizerVocabularyMismatch(tokens, vocabSize):
+            return "tokenizer: holds \(tokens) tokens, but the model's vocab_size is \(vocabSize) (a tokenizer.bin for another model?)"
+        case let .tokenizerTrailingBytes(count, vocabSize):
+            return "tokenizer: \(count) bytes follow the model's \(vocabSize) tokens and do not make whole tokens"
         case let .nonFiniteAttention(layer, head):
             return "layer \(layer) head \(head): attention scores are not finite (NaN or infinity)"
         case let .selectionOutOfRange(what, value, count):
@@ -262,7 +275,7 @@ extension QKVError: CustomStringConvertible {
         case let .cannotOpen(reason):
             return "cannot open: \(reason)"
         case let .unrecognizedFormat(found):
-            return "format: not a QKV, zlib, gzip or safetensors file (first bytes \(hex(found)))"
+            return "format: not a QKV, GGUF, llama2.c, zlib, gzip or safetensors file (first bytes \(hex(found)))"
         case let .other(message):
             return message
         }

@@ -31,12 +31,14 @@ public struct BenchmarkResult: Sendable {
 }
 
 public enum Benchmark {
-    /// Loads `path` once, runs `warmup` untimed and `iterations` timed forward passes over `input`.
+    /// Loads `path` once (with `tokenizer`, as `CheckpointLoader.open`), runs `warmup` untimed and
+    /// `iterations` timed forward passes over `input`.
     public static func run(
-        path: String, input: AttentionRequest.Input, iterations: Int, warmup: Int, threads: Int = ThreadCount.automatic
+        path: String, tokenizer: TokenizerFile? = nil, input: AttentionRequest.Input, iterations: Int, warmup: Int,
+        threads: Int = ThreadCount.automatic
     ) throws -> BenchmarkResult {
         let start = monotonicNanoseconds()
-        let checkpoint = try CheckpointLoader.open(path: path)
+        let checkpoint = try CheckpointLoader.open(path: path, tokenizer: tokenizer)
         let model = try ModelLoader.load(checkpoint, verify: true, threads: threads)
         let loadMilliseconds = Double(monotonicNanoseconds() - start) / 1e6
         let tokens = try AttentionRunner.tokens(for: input, checkpoint: checkpoint).map(\.id)

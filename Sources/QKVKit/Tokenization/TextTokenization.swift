@@ -15,13 +15,15 @@ public enum TextTokenization {
         }
     }
 
-    /// The tokens of `text` by the tokenizer of the checkpoint at `path` (any format qkv reads).
+    /// The tokens of `text` by the tokenizer of the checkpoint at `path` (any format qkv reads;
+    /// a llama2.c checkpoint with the `tokenizer.bin` given as `tokenizer`).
     /// With `addSpecialTokens` false there is no BOS/EOS/CLS/SEP around them; special-token
     /// texts such as `<|im_start|>` are recognized either way. A file with only a token list
     /// (`tokenizer.tokens`) looks whitespace-separated words up in it, as `run --text` does. No
     /// tokenizer at all is `QKVError.noTokenizer`, located at `path`.
-    public static func tokens(_ text: String, path: String, addSpecialTokens: Bool = true) throws -> [Token] {
-        let container = try FormatDetection.open(path: path)
+    public static func tokens(_ text: String, path: String, tokenizer tokenizerFile: TokenizerFile? = nil,
+                              addSpecialTokens: Bool = true) throws -> [Token] {
+        let container = try FormatDetection.open(path: path, tokenizer: tokenizerFile)
         let source: TokenizerSource?
         do {
             source = try container.tokenizerSource()

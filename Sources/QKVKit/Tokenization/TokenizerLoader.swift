@@ -47,6 +47,7 @@ public enum TokenizerLoader {
         case let .huggingFaceJSON(bytes, file): return try tokenizer(tokenizerJSON: bytes, file: file)
         case let .wordPieceVocabulary(url, config): return try load(wordPieceVocabulary: url, config: config)
         case let .gguf(header): return try tokenizer(gguf: header)
+        case let .llama2c(vocabulary): return Llama2cTokenizer(vocabulary)
         }
     }
 
