@@ -108,6 +108,22 @@ import Testing
         #expect(config.unsupported == .invalidConfig(key: "rope_scaling", expected: "null or default", found: "llama3"))
     }
 
+    /// llama.cpp's defaults for GGUF, transformers' for config.json; Llama 3 frequency factors refuse to run.
+    @Test func ggufKeepsLlamaCppDefaultsAndRefusesFrequencyFactors() throws {
+        let qwen3 = SettingsSource.gguf(Metadata([
+            ("qwen3.vocab_size", .int(60)), ("qwen3.embedding_length", .int(32)), ("qwen3.block_count", .int(1)),
+            ("qwen3.attention.head_count", .int(4)), ("qwen3.feed_forward_length", .int(48)),
+        ]), architecture: "qwen3")
+        #expect(try Qwen3Architecture.configuration(ConfigSettings(qwen3), context: Self.context).headDim == 8)
+        let llama = SettingsSource.gguf(Metadata([
+            ("llama.vocab_size", .int(60)), ("llama.embedding_length", .int(32)), ("llama.block_count", .int(1)),
+            ("llama.attention.head_count", .int(4)), ("llama.feed_forward_length", .int(48)),
+        ]), architecture: "llama")
+        let factors = ConfigContext(shapes: ["rope_freqs.weight": [4]], tokenCount: nil)
+        #expect(try LlamaArchitecture.configuration(ConfigSettings(llama), context: factors).unsupported
+            == .unsupportedFeature(what: "rope_freqs.weight (Llama 3 rotary frequency factors)"))
+    }
+
     @Test func registryNamesAndAliases() {
         #expect(ArchitectureRegistry.names == ["attention", "bert", "gpt2", "llama", "mistral", "qwen2", "qwen3"])
         #expect(ArchitectureRegistry.definition(named: "qwen3") == Qwen3Architecture.self)

@@ -97,6 +97,8 @@ public enum QKVError: Error, Equatable, Sendable {
 
     // MARK: Files
     case cannotOpen(reason: String)
+    /// A model qkv reads but whose forward pass needs something qkv does not implement yet.
+    case unsupportedFeature(what: String)
 
     // MARK: GGUF
     case badGGUFMagic(found: [UInt8])
@@ -189,7 +191,7 @@ extension QKVError: CustomStringConvertible {
         case let .invalidConfig(key, expected, found):
             return "\(key): expected \(expected), found \(found)"
         case let .unsupportedTensorDType(tensor, dtype):
-            return "tensor \"\(tensor)\": dtype \(dtype) is not supported for weights (expected F32, F16 or BF16)"
+            return "tensor \"\(tensor)\": dtype \(dtype) is not supported for weights (expected a float or quantized type)"
         case .emptyTokenList:
             return "tokens: expected at least one token, found none"
         case let .invalidToken(token):
@@ -272,6 +274,8 @@ extension QKVError: CustomStringConvertible {
             return "tensor \(jsonQuoted(tensor)): type \(type) cannot be dequantized yet (supported: \(supported))"
         case let .tensorsOverlap(first, second, offset):
             return "tensor \(jsonQuoted(second)): data at offset \(offset) overlaps tensor \(jsonQuoted(first))"
+        case let .unsupportedFeature(what):
+            return "this model needs \(what), which qkv does not implement yet; inspect and verify still work"
         case let .cannotOpen(reason):
             return "cannot open: \(reason)"
         case let .unrecognizedFormat(found):

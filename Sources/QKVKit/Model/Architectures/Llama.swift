@@ -62,7 +62,9 @@ func llamaFamilyConfiguration(
     let dim = try settings.count(.dim)
     let heads = try settings.count(.headCount)
     let kvHeads = try settings.count(.kvHeadCount, default: heads)
-    guard let headDim = try settings.optionalCount(.headDim) ?? defaults.headDim ?? (dim % heads == 0 ? dim / heads : nil) else {
+    // A GGUF file without the key follows llama.cpp (n_embd / n_head), not the config class's default.
+    let defaultHeadDim = settings.isGGUF ? nil : defaults.headDim
+    guard let headDim = try settings.optionalCount(.headDim) ?? defaultHeadDim ?? (dim % heads == 0 ? dim / heads : nil) else {
         throw settings.invalid(.headDim, expected: "a positive integer, since \(settings.name(.dim)) is not a multiple of "
             + "\(settings.name(.headCount))", found: "absent")
     }
@@ -81,6 +83,10 @@ func llamaFamilyConfiguration(
     guard headDim % 2 == 0 else { throw settings.invalid(.headDim, expected: "an even number (RoPE)", found: String(headDim)) }
     config.ropeLayout = try settings.choice(.ropeLayout, default: RopeLayout.halves)
     config.unsupported = try unsupportedRotaryScaling(settings, headDim: headDim)
+    // Llama 3's rotary scaling reaches GGUF files as per-dimension frequency factors.
+    if context.shapes["rope_freqs.weight"] != nil {
+        config.unsupported = .unsupportedFeature(what: "rope_freqs.weight (Llama 3 rotary frequency factors)")
+    }
     if let valueDim = try settings.optionalCount(.valueHeadDim), valueDim != headDim {
         config.unsupported = settings.invalid(.valueHeadDim, expected: "the key length (\(headDim))", found: String(valueDim))
     }
