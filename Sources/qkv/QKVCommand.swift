@@ -14,7 +14,7 @@ struct QKVCommand: ParsableCommand {
             Exit status: 0 success; 1 bad file, bad tokens or a failed check; 64 bad command-line usage.
             """,
         version: QKVKit.version,
-        subcommands: [Inspect.self, Run.self, Heads.self, Verify.self, Convert.self, Bench.self]
+        subcommands: [Inspect.self, Run.self, Heads.self, Tokenize.self, Verify.self, Convert.self, Bench.self]
     )
 
     /// Bare `qkv` is a usage error: the help on stderr, exit status 64.

@@ -207,14 +207,7 @@ public final class Checkpoint: @unchecked Sendable {
         defer { lock.unlock() }
         if let loadedTokenizer { return try loadedTokenizer.get() }
         let result = Result { () throws -> (any TextTokenizer)? in
-            switch try container.tokenizerSource() {
-            case nil, .tokenList?: return nil
-            case let .huggingFaceJSONFile(url)?: return try TokenizerLoader.load(tokenizerJSON: url)
-            case let .huggingFaceJSON(bytes, file)?: return try TokenizerLoader.tokenizer(tokenizerJSON: bytes, file: file)
-            case let .wordPieceVocabulary(url, config)?: return try TokenizerLoader.load(wordPieceVocabulary: url, config: config)
-            case let .gguf(header)?: return try TokenizerLoader.tokenizer(gguf: header)
-            case let .llama2c(vocabulary)?: return Llama2cTokenizer(vocabulary)
-            }
+            try container.tokenizerSource().flatMap(TokenizerLoader.tokenizer(source:))
         }
         loadedTokenizer = result
         return try result.get()
