@@ -364,6 +364,22 @@ func maximumDifference(_ a: [LayerAttention], _ b: [LayerAttention]) -> Float {
         print("SmolLM2, max |qkv - transformers| over 30 layers x 9 heads: \(worst)")
     }
 
+    /// `run --text` on the real file: the GGUF tokenizer gives transformers' (and llama.cpp's) ids
+    /// for the texts of the reference, no BOS (`add_bos_token` is false), and the attention of
+    /// every layer and head equals transformers' within 1e-4.
+    @Test func textRunsToTransformersAttention() throws {
+        let checkpoint = try CheckpointLoader.open(path: try ModelCache.smolLM2())
+        let texts = try Self.reference().sentences.filter { $0.text != nil }
+        #expect(texts.count == 2)
+        for sentence in texts {
+            let report = try AttentionRunner.run(AttentionRequest(input: .text(sentence.text!)), checkpoint: checkpoint)
+            #expect(report.tokens.map(\.id) == sentence.ids, "\(sentence.text!)")
+            let golden = try CausalAttention(base64: sentence.attention, layers: 30, heads: 9, tokens: sentence.ids.count)
+            let (difference, divergence) = golden.compare(report.layers, tolerance: 1e-4)
+            #expect(divergence == nil, "\(sentence.text!): \(divergence ?? ""); max difference \(difference)")
+        }
+    }
+
     /// The whole `run` path (token parsing, selection) on the 24-token text.
     @Test func runSelectsLayersAndHeads() throws {
         let checkpoint = try CheckpointLoader.open(path: try ModelCache.smolLM2())
