@@ -51,7 +51,7 @@ struct Heads: ParsableCommand {
             let report = try AttentionRunner.run(AttentionRequest(
                 input: input.request, layers: indexSelection(layers, option: "--layers", count: config.layerCount, path: checkpoint.path),
                 heads: indexSelection(heads, option: "--heads", count: config.headCount, path: checkpoint.path),
-                verify: !noVerify, threads: threads.count), checkpoint: model)
+                verify: !noVerify, threads: threads.count, truncate: input.truncate), checkpoint: model)
             let statistics = HeadStatisticsReport(report).sorted(by: sort)
             switch format {
             case .table: destination.write(text: statistics.table(decimals: precision ?? 3, colour: destination.wantsColour))

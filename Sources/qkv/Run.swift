@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
                 input: input.request,
                 layers: indexSelection(layers ?? defaultLayers(config.layerCount), option: "--layers", count: config.layerCount, path: checkpoint.path),
                 heads: indexSelection(heads, option: "--heads", count: config.headCount, path: checkpoint.path),
-                verify: !noVerify, threads: threads.count)
+                verify: !noVerify, threads: threads.count, truncate: input.truncate)
             let report = try AttentionRunner.run(request, checkpoint: model)
             try write(report)
         }

@@ -25,6 +25,8 @@ struct TokenArguments: ParsableArguments {
     var text: String?
     @Option(name: .customLong("text-file"), help: ArgumentHelp("A UTF-8 file holding the text to tokenize.", valueName: "file"))
     var textFile: String?
+    @Flag(help: "An input longer than the model takes keeps its first tokens (the special tokens the tokenizer adds stay), instead of being an error.")
+    var truncate = false
 
     func validate() throws {
         guard [tokens != nil, text != nil, textFile != nil].filter({ $0 }).count == 1 else {
@@ -68,6 +70,7 @@ func reportingFailures(path: String, _ body: () throws -> Void) throws {
 func fail(_ message: String) -> Never {
     // The library says "give the token ids instead"; here that is an option.
     let message = message.replacingOccurrences(of: tokenIDHint, with: "give the token ids with --tokens instead")
+        .replacingOccurrences(of: "(truncating keeps the first", with: "(--truncate keeps the first")
         .replacingOccurrences(of: Llama2cFile.separateTokenizer, with: "a llama2.c tokenizer.bin given with --tokenizer")
     printError("qkv: error: \(message)")
     exit(1)

@@ -102,7 +102,7 @@ func runQKVBytes(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8
     }
 
     @Test func everyFormatOnMiniLM() throws {
-        let folder = try #require(MiniLMTests.folder, "all-MiniLM-L6-v2 is missing: run scripts/fetch_minilm.sh")
+        let folder = try MiniLMTests.folder()
         try checkEveryFormat(folder, ["--text", "Attention is all you need."], tokenCount: 8, layers: 6, heads: 12)
     }
 

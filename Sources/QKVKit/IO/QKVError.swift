@@ -205,7 +205,7 @@ extension QKVError: CustomStringConvertible {
         case let .unknownTokenText(text):
             return "tokens: \"\(text)\" is not in the vocabulary (tokenizer.tokens)"
         case let .tooManyTokens(count, maximum):
-            return "tokens: \(count) tokens, the model takes at most \(maximum)"
+            return "tokens: \(count) tokens, the model takes at most \(maximum) (truncating keeps the first \(maximum))"
         case let .noTokenizer(lookedFor):
             return "tokens: text needs a tokenizer, and the checkpoint has none (looked for \(lookedFor)); give the token ids instead"
         case let .tokenizerNotApplicable(format):
