@@ -68,8 +68,8 @@ extension Run {
         case .table:
             destination.write(text: report.table(decimals: precision ?? 2, colour: destination.wantsColour, width: destination.tableWidth))
         case .markdown: destination.write(text: report.markdown(decimals: precision ?? 2))
-        case .json: destination.write(text: report.json(decimals: precision).rendered())
-        case .csv: destination.write(text: report.csv(decimals: precision))
+        case .json: destination.write { report.writeJSON(decimals: precision, to: &$0) }
+        case .csv: destination.write { report.writeCSV(decimals: precision, to: &$0) }
         case .html: destination.write(text: try HTMLViewer.render(report, title: title))
         case .svg: destination.write(text: try HeatmapSVG.render(report, cell: cell, title: title))
         case .png: destination.write(binary: try HeatmapPNG.render(report, cell: cell, title: title), format: "png")

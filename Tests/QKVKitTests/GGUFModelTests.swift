@@ -380,6 +380,47 @@ func maximumDifference(_ a: [LayerAttention], _ b: [LayerAttention]) -> Float {
         }
     }
 
+    /// `qkv run --format json|csv` of all 30 layers x 9 heads (1.7 MB of JSON, written in 1 MiB
+    /// pieces): stdout and `-o FILE` are the same bytes, and the parsed scores equal transformers'.
+    @Test func streamedDumpsOfEveryHeadParseToTransformersAttention() throws {
+        let path = try ModelCache.smolLM2()
+        let sentence = try #require(try Self.reference().sentences.first { $0.ids.count == 24 })
+        let golden = try CausalAttention(base64: sentence.attention, layers: 30, heads: 9, tokens: 24)
+        let ids = sentence.ids.map(String.init).joined(separator: ",")
+        var dumps: [String: String] = [:]
+        for format in ["json", "csv"] {
+            let piped = try runQKV(["run", path, "--tokens", ids, "--format", format])
+            dumps[format] = piped.stdout
+            #expect(piped.status == 0 && piped.stderr.isEmpty)
+            let file = temporaryPath("dump.\(format)")
+            let written = try runQKV(["run", path, "--tokens", ids, "--format", format, "-o", file])
+            #expect(written.status == 0 && written.stdout.isEmpty)
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == piped.stdout)
+            #expect(piped.stdout.utf8.count > 1 << 20 && piped.stdout.hasSuffix("\n"))
+        }
+        let json = try #require(dumps["json"])
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let layers = try #require(root["layers"] as? [[String: Any]])
+        #expect(layers.count == 30)
+        var worst: Float = 0
+        for (layerIndex, layer) in layers.enumerated() {
+            let heads = try #require(layer["heads"] as? [[String: Any]])
+            #expect(heads.count == 9)
+            for (head, entry) in heads.enumerated() {
+                let scores = try #require(entry["scores"] as? [[NSNumber]])
+                for query in 0..<24 {
+                    for key in 0..<24 {
+                        let expected = golden.score(layer: layerIndex, head: head, query: query, key: key)
+                        worst = max(worst, abs(scores[query][key].floatValue - expected))
+                    }
+                }
+            }
+        }
+        #expect(worst < 1e-4)
+        let csv = try #require(dumps["csv"])
+        #expect(csv.split(separator: "\n").count == 1 + 30 * 9 * 24 * 24)
+    }
+
     /// The whole `run` path (token parsing, selection) on the 24-token text.
     @Test func runSelectsLayersAndHeads() throws {
         let checkpoint = try CheckpointLoader.open(path: try ModelCache.smolLM2())
