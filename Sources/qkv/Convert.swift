@@ -43,6 +43,11 @@ struct Convert: ParsableCommand {
                 + "\(groupedThousands(summary.bytes)) bytes"
             if !summary.skippedBuffers.isEmpty { line += " (left out buffers: \(summary.skippedBuffers.joined(separator: ", ")))" }
             printLine(line)
+            if let tokenizer = summary.tokenizerNotKept {
+                printError("qkv: note: \(tokenizer) is not kept (QKV v1 holds a Hugging Face tokenizer.json only): "
+                    + "the vocabulary is, as tokenizer.tokens, so --text on \(output) splits on whitespace; "
+                    + "give --tokens, or run the original file")
+            }
         }
     }
 }

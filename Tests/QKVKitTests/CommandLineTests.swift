@@ -139,6 +139,23 @@ func runQKV(_ arguments: [String], environment: [String: String] = [:], input: S
         }
     }
 
+    /// A tokenizer QKV v1 cannot hold is named on stderr (the vocabulary survives as tokenizer.tokens);
+    /// a checkpoint with none, or with a tokenizer.json that is kept, converts without a note.
+    @Test func convertSaysWhichTokenizerItCannotKeep() throws {
+        let output = temporaryPath("converted.qkv")
+        let gguf = try runQKV(["convert", "fixtures/gguf/tiny/tiny-llama-s-Q8_0.gguf", "-o", output])
+        #expect(gguf.status == 0 && gguf.stdout.hasPrefix("wrote \(output): 21 tensors"))
+        #expect(gguf.stderr == "qkv: note: the GGUF tokenizer (tokenizer.ggml.*) is not kept (QKV v1 holds a Hugging Face "
+            + "tokenizer.json only): the vocabulary is, as tokenizer.tokens, so --text on \(output) splits on whitespace; "
+            + "give --tokens, or run the original file\n")
+        let tokens = try runQKV(["tokenize", output, "--text", "<s> <unk>", "--format", "json"])
+        #expect(tokens.stdout == "{\"tokens\":[{\"id\":1,\"text\":\"<s>\"},{\"id\":0,\"text\":\"<unk>\"}]}\n")
+        for plain in ["fixtures/hf/tiny-bert", "fixtures/seed.qkv"] {
+            let result = try runQKV(["convert", plain, "-o", output])
+            #expect(result.status == 0 && result.stderr.isEmpty, "\(plain): \(result.stderr)")
+        }
+    }
+
     @Test func convertRoundTripsAttention() throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("qkv-convert-\(UUID().uuidString).qkv").path
         let converted = try runQKV(["convert", "fixtures/headdim_wo.qkv", "-o", output, "--encoding", "shuffle", "--wrap", "zlib"])
