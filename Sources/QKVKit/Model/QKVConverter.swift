@@ -87,6 +87,17 @@ public struct QKVConverter {
             metadata["qkv.mlp_bias"] = .int(c.mlpBias ? 1 : 0)
             metadata["qkv.qk_norm"] = .int(c.queryKeyNorm ? 1 : 0)
             if let window = c.slidingWindow { metadata["qkv.sliding_window"] = .int(Int64(window)) }
+            switch c.ropeScaling {
+            case nil: break
+            case let .llama3(factor, low, high, original):
+                metadata["qkv.rope_scaling"] = .string("llama3")
+                metadata["qkv.rope_scaling_factor"] = .double(factor)
+                metadata["qkv.rope_low_freq_factor"] = .double(low)
+                metadata["qkv.rope_high_freq_factor"] = .double(high)
+                metadata["qkv.rope_original_max_seq_len"] = .int(Int64(original))
+            case let .frequencyFactors(factors):
+                metadata["qkv.rope_frequency_factors"] = .floats(factors)
+            }
         }
         if let vocabulary = checkpoint.vocabulary { metadata["tokenizer.tokens"] = .strings(vocabulary) }
         return metadata

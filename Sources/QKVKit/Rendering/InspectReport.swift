@@ -48,6 +48,18 @@ public struct InspectReport {
             if c.mlpBias { fields.append(("mlp_bias", .bool(true))) }
             if c.queryKeyNorm { fields.append(("qk_norm", .bool(true))) }
             if let window = c.slidingWindow { fields.append(("sliding_window", .int(window))) }
+            switch c.ropeScaling {
+            case nil: break
+            case let .llama3(factor, low, high, original):
+                fields.append(("rope_scaling", .object([
+                    ("type", .string("llama3")), ("factor", shortestNumber(factor)), ("low_freq_factor", shortestNumber(low)),
+                    ("high_freq_factor", shortestNumber(high)), ("original_max_seq_len", .int(original)),
+                ])))
+            case let .frequencyFactors(factors):
+                fields.append(("rope_scaling", .object([
+                    ("type", .string("frequency_factors")), ("factors", .array(factors.map { .float($0) })),
+                ])))
+            }
         }
         if let reason = c.unsupported { fields.append(("runnable", .string("no: \(reason)"))) }
         return fields
