@@ -65,6 +65,7 @@ func runQKV(_ arguments: [String], environment: [String: String] = [:], input: S
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect((object?["weights"] as? [String: Int]) == ["f32": 19360])
         #expect((object?["tokens"] as? Int) == 3)
+        #expect(["avx512", "avx2-fma", "generic"].contains(object?["kernels"] as? String ?? ""))
         #if DEBUG
         #expect(result.stderr.contains("debug build"))
         #endif
