@@ -65,18 +65,21 @@ def run_json(cmd, env=None, timeout=1800):
 
 
 def timed_process(cmd, env=None, stdout=subprocess.DEVNULL):
-    """Wall seconds from spawn to exit and peak RSS (bytes) of one child process, via wait4."""
-    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on it
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+    """Wall seconds from spawn to exit and peak RSS (bytes) of one child process, via wait4 in a small
+    launcher (measure_child.py): a child forked from this process would inherit its peak RSS."""
+    with tempfile.TemporaryFile() as stderr, tempfile.NamedTemporaryFile(suffix=".json") as result:
+        launcher = [sys.executable, "-I", "-S", os.path.join(HERE, "measure_child.py"), result.name]
+        proc = subprocess.Popen(launcher + list(cmd), env=env, stdout=stdout, stderr=stderr)
+        proc.wait()
+        try:
+            measured = json.load(open(result.name))
+        except (OSError, json.JSONDecodeError):
+            measured = {"exit_code": proc.returncode}
+        if proc.returncode != 0 or measured["exit_code"] != 0:
             stderr.seek(0)
             err = stderr.read().decode(errors="replace").strip()
-            raise RuntimeError(f"{' '.join(cmd[:3])} ... exited with {proc.returncode}: {err[-300:]}")
-    return wall, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+            raise RuntimeError(f"{' '.join(cmd[:3])} ... exited with {measured['exit_code']}: {err[-300:]}")
+    return measured["wall_seconds"], measured["maxrss_kib"] * 1024  # ru_maxrss is in KiB on Linux
 
 
 def cpu_busy(seconds=1.0):

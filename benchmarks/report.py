@@ -286,7 +286,8 @@ def render(results):
     else:
         w(f"The whole job, as a user runs it: load the model, tokenize \"{e['sentence']}\", forward with "
           "attention output, write every layer's and head's matrix as JSON. Wall time from spawn to exit and "
-          f"peak RSS (`wait4` `ru_maxrss`) of each process; {e['runs']} runs of each, alternating, after one untimed "
+          f"peak RSS (`wait4` `ru_maxrss`) of each process, started from a small launcher (`measure_child.py`: a Linux child "
+          "inherits its parent's peak RSS at fork, and the benchmark's own process is large); {e['runs']} runs of each, alternating, after one untimed "
           "run of each (warm page cache). Python runs with `HF_HUB_OFFLINE=1` and torch's default threads. "
           f"Basis: {basis(e, 'run pairs')}.\n")
         w(table(["", "qkv", "Python job", "ratio qkv/Python", "target", "status"], [
@@ -413,7 +414,8 @@ def render(results):
           f"{g['iterations']} timed passes; {g['rounds']} rounds, the first side swapping every round; the ratio is "
           "the median of per-round ratios. Peak memory: one whole `qkv run` process against one whole llama.cpp job "
           "(load, evaluate once; its Python interpreter included) on the same file and tokens. Both map the file, "
-          "so touched weight pages count for both.\n")
+          "so touched weight pages count for both. Each process is started from a small launcher (`measure_child.py`), "
+          "since a Linux child inherits its parent's peak RSS at fork.\n")
         w(table(["model", "weights", "tokens", "qkv median", "llama.cpp median", "paired ratio", "basis", "qkv GFLOP/s",
                  "qkv load", "llama.cpp load", "qkv run peak RSS", "llama.cpp job peak RSS", "file"],
                 [(r["model"], ", ".join(f"{k} {v / 1e6:.1f}M" for k, v in (r.get("weights") or {}).items()),

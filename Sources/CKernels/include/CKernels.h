@@ -18,6 +18,16 @@ typedef enum {
     QKV_ISA_AVX2_FMA = 1,
 } qkv_isa;
 
+/// A task of qkv_parallel_for: runs index `index` of the loop with the caller's context.
+typedef void (*qkv_task_fn)(void *context, long index);
+
+/// fn(context, i) for every i in [0, count), on up to `threads` threads: the caller and workers of
+/// a pool that spin briefly between jobs (waking a sleeping thread costs as much as a small
+/// product). Returns when every index has run. One job runs at a time: a caller that finds the
+/// pool busy, and a task that calls this itself, run their indices on their own thread. Which
+/// thread runs an index must not change what it computes; tasks write disjoint memory.
+void qkv_parallel_for(long count, int threads, qkv_task_fn fn, void *context);
+
 /// The best qkv_isa this CPU and OS support (checked once, then cached).
 qkv_isa qkv_best_isa(void);
 

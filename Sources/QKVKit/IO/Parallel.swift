@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// How many threads work may use. A value handed down from the command line (`--threads`) or an
@@ -13,43 +14,22 @@ public enum ThreadCount {
 }
 
 /// Runs `body` for 0..<count on up to `threads` threads at once (inline when count or threads is
-/// 1). Callers write disjoint slices of shared buffers.
+/// 1): the caller and qkv's worker pool (`qkv_parallel_for`), which stays awake between the many
+/// short loops of a forward pass. Callers write disjoint slices of shared buffers, and what an
+/// index computes must not depend on the thread that runs it.
 func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
     if count <= 1 || threads <= 1 {
         for i in 0..<count { body(i) }
         return
     }
-    // Callers write disjoint slices of shared buffers, which Sendable checking cannot see.
+    // The pool's workers call the closure through the context pointer; it does not outlive this call.
     withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        if threads >= count {
-            DispatchQueue.concurrentPerform(iterations: count) { body($0) }
-        } else {
-            // `threads` workers take indices in turn; the work each index does is the same
-            // however they are handed out, so results do not depend on the thread count.
-            let next = AtomicCounter()
-            DispatchQueue.concurrentPerform(iterations: threads) { _ in
-                while true {
-                    let i = next.increment()
-                    guard i < count else { break }
-                    body(i)
-                }
-            }
+        var task = body
+        withUnsafeMutablePointer(to: &task) { task in
+            qkv_parallel_for(count, Int32(clamping: threads), { context, index in
+                context.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+            }, task)
         }
-    }
-}
-
-/// A counter shared by the workers of one parallel loop.
-final class AtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    /// The current value, then adds one.
-    func increment() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value - 1
     }
 }
 

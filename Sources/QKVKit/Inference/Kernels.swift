@@ -119,7 +119,7 @@ extension Kernels {
             return
         }
         let base = SendablePointer(x)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        parallelFor(chunks, threads: chunks) { c in
             let start = count * c / chunks / 8 * 8, end = c == chunks - 1 ? count : count * (c + 1) / chunks / 8 * 8
             kernel(isa, base.pointer + start, end - start)
         }

@@ -76,7 +76,7 @@ extension Kernels {
         // Blocks write disjoint columns of the output, which Sendable checking cannot see.
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: blocks) { c in
+            parallelFor(blocks, threads: threadCount) { c in
                 let j0 = panels * c / blocks * 16, j1 = min(n, panels * (c + 1) / blocks * 16)
                 body(j0..<j1, shared.pointer)
             }
