@@ -43,8 +43,11 @@ def log(message):
 
 
 def run_json(cmd, env=None, timeout=1800):
-    """Run cmd, return the parsed JSON objects it printed (one per line, other lines ignored)."""
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    """Run cmd, return the parsed JSON objects it printed (one per line, other lines ignored). Started
+    from the small launcher, so that a peak RSS the process reports of itself is its own."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as result:
+        launcher = [sys.executable, "-I", "-S", os.path.join(HERE, "measure_child.py"), result.name]
+        proc = subprocess.run(launcher + list(cmd), env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         raise RuntimeError(f"{' '.join(cmd[:3])} ... exited with {proc.returncode}: {' | '.join(tail)}")
