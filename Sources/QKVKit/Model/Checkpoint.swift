@@ -233,7 +233,7 @@ public final class Checkpoint: @unchecked Sendable {
     /// The Hugging Face `tokenizer.json` behind `textTokenizer()`, when there is one (kept by `convert`).
     public func tokenizerJSONText() throws -> String? {
         switch try container.tokenizerSource() {
-        case let .huggingFaceJSONFile(url)?: String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        case let .huggingFaceJSONFile(url)?: String(decoding: try TokenizerLoader.readFile(url), as: UTF8.self)
         case let .huggingFaceJSON(bytes, _)?: String(decoding: bytes, as: UTF8.self)
         default: nil
         }
