@@ -50,7 +50,7 @@ public enum Pipeline {
     /// The error's message, as the command line prints it.
     public static func describe(_ error: any Error) {
         let message = String(describing: error)
-        if verbose { print("error: \(message)") }
+        if verbose { FileHandle.standardError.write(Data("error: \(message)\n".utf8)) }
     }
 
     /// `qkv inspect` in each format, with and without the tensor rows.
