@@ -3,11 +3,13 @@
 
     python3 benchmarks/make_bf16_smollm2.py SMOLLM2.gguf OUT_DIR
 
-transformers' GGUF loader dequantizes the Q4_1 file; the model is cast to bfloat16 and saved with
-save_pretrained (config.json + model.safetensors, tied embeddings stored once). Needs torch,
+transformers' GGUF loader dequantizes the Q4_1 file; the weights are cast to bfloat16 and written with
+safetensors' save_file (tied embeddings stored once), beside config.json and the tokenizer.
+(save_pretrained refuses a model that came from a GGUF file.) Needs torch,
 transformers, gguf and accelerate. Idempotent. Not part of the tests.
 """
 
+import json
 import os
 import sys
 
@@ -22,13 +24,28 @@ def main() -> int:
         print(out)
         return 0
     import torch
-    from transformers import AutoModelForCausalLM
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(os.path.dirname(os.path.abspath(source)),
-                                                 gguf_file=os.path.basename(source), dtype=torch.float32)
-    model = model.to(torch.bfloat16)
-    model.save_pretrained(out + ".partial", safe_serialization=True)
-    os.replace(out + ".partial", out)
+    folder, name = os.path.dirname(os.path.abspath(source)), os.path.basename(source)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    state = {key: value.to(torch.bfloat16).contiguous() for key, value in model.state_dict().items()}
+    if model.config.tie_word_embeddings:
+        state.pop("lm_head.weight", None)
+    partial = out + ".partial"
+    os.makedirs(partial, exist_ok=True)
+    save_file(state, os.path.join(partial, "model.safetensors"), metadata={"format": "pt"})
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    config["torch_dtype"] = "bfloat16"
+    with open(os.path.join(partial, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    tokenizer.save_pretrained(partial)
+    if os.path.exists(out):
+        import shutil
+        shutil.rmtree(out)
+    os.replace(partial, out)
     print(out)
     return 0
 

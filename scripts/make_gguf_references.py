@@ -7,6 +7,7 @@ Run by hand (not in CI) from the repository root:
     bash scripts/fetch_smollm2.sh                              # ~/.cache/qkv-models/SmolLM2-135M-Instruct.Q4_1.gguf
     python3 scripts/make_gguf_references.py smollm2 [--cache DIR]   # fixtures/gguf/smollm2/reference.json
     python3 scripts/make_gguf_references.py tiny                     # fixtures/gguf/tiny/*
+    python3 scripts/make_gguf_references.py llama3                   # fixtures/gguf/llama3/* (rope_freqs)
     python3 scripts/make_gguf_references.py                          # both
 
 Every expected number comes from transformers' own GGUF loader (`from_pretrained(folder,
@@ -174,6 +175,9 @@ def hf_weights_from_gguf(path: Path) -> tuple[dict[str, object], dict[str, np.nd
         per_layer[gg + ".bias"] = hf + ".bias"
     state = {}
     for name, w in gguf_float_tensors(reader).items():
+        if name == "rope_freqs.weight":  # llama.cpp's Llama 3 frequency divisors: config, not a weight
+            meta["rope_freqs"] = w
+            continue
         if name.startswith("blk."):
             _, layer, rest = name.split(".", 2)
             hf = f"model.layers.{layer}.{per_layer[rest]}"
@@ -201,6 +205,8 @@ def np_attentions(cfg: dict, w: dict[str, np.ndarray], ids: list[int]) -> np.nda
     H, KV, d, eps, theta = cfg["heads"], cfg["kv_heads"], cfg["head_dim"], cfg["eps"], cfg["rope_theta"]
     T_ = len(ids)
     inv_freq = 1.0 / theta ** (np.arange(0, d, 2, dtype=np.float64) / d)
+    if cfg.get("freq_factors") is not None:  # llama.cpp: theta_i / rope_freqs[i]
+        inv_freq = inv_freq / cfg["freq_factors"]
     ang = np.arange(T_, dtype=np.float64)[:, None] * inv_freq[None, :]
     cos, sin = np.cos(ang), np.sin(ang)
 
@@ -243,16 +249,17 @@ def np_config_from_meta(meta: dict) -> dict:
             "kv_heads": meta.get(f"{arch}.attention.head_count_kv", n_head),
             "head_dim": meta.get(f"{arch}.attention.key_length", n_embd // n_head),
             "eps": float(meta[f"{arch}.attention.layer_norm_rms_epsilon"]),
-            "rope_theta": float(meta[f"{arch}.rope.freq_base"])}
+            "rope_theta": float(meta[f"{arch}.rope.freq_base"]), "freq_factors": meta.get("rope_freqs")}
 
 
-def numpy_check(path: Path, token_lists: list[list[int]], expected: list[np.ndarray]) -> float:
+def numpy_check(path: Path, token_lists: list[list[int]], expected: list[np.ndarray],
+                tolerance: float = NUMPY_TOLERANCE) -> float:
     meta, state = hf_weights_from_gguf(path)
     cfg = np_config_from_meta(meta)
     worst = 0.0
     for ids, e in zip(token_lists, expected):
         worst = max(worst, float(np.abs(np_attentions(cfg, state, ids) - e.astype(np.float64)).max()))
-    assert worst < NUMPY_TOLERANCE, (path.name, worst)
+    assert worst < tolerance, (path.name, worst)
     return worst
 
 
@@ -337,11 +344,12 @@ class Spec:
     """A tiny LLaMA-family model: architecture, sizes, and how its GGUF files are written."""
 
     def __init__(self, name, arch, *, n_embd, n_ff, n_layer, n_head, n_kv, head_dim=None, vocab=64,
-                 tied=False, theta=10000.0, eps=1e-5, context=256, seed=0):
+                 tied=False, theta=10000.0, eps=1e-5, context=256, seed=0, rope=None):
         self.name, self.arch = name, arch
         self.n_embd, self.n_ff, self.n_layer, self.n_head, self.n_kv = n_embd, n_ff, n_layer, n_head, n_kv
         self.head_dim = head_dim or n_embd // n_head
         self.vocab, self.tied, self.theta, self.eps, self.context, self.seed = vocab, tied, theta, eps, context, seed
+        self.rope = rope  # transformers' rope_parameters beyond rope_theta (Llama 3.1's "llama3"), or None
 
     def np_config(self) -> dict:
         return {"layers": self.n_layer, "heads": self.n_head, "kv_heads": self.n_kv, "head_dim": self.head_dim,
@@ -461,7 +469,8 @@ def tokenizer_keys(writer: gguf.GGUFWriter, spec: Spec) -> None:
         writer.add_add_bos_token(False)
 
 
-def write_gguf(path: Path, spec: Spec, weights: dict[str, np.ndarray], *, f16: bool, vocab_only: bool = False) -> None:
+def write_gguf(path: Path, spec: Spec, weights: dict[str, np.ndarray], *, f16: bool, vocab_only: bool = False,
+               extra: dict[str, np.ndarray] | None = None) -> None:
     """Writes `weights` (Hugging Face names and layout) as llama.cpp's converter would: its key and
     tensor names, llama Q/K rows permuted, 1-D tensors in F32, matrices F32 or F16; tied embeddings by
     leaving output.weight out."""
@@ -485,6 +494,8 @@ def write_gguf(path: Path, spec: Spec, weights: dict[str, np.ndarray], *, f16: b
     tokenizer_keys(writer, spec)
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
     if not vocab_only:
+        for name, w in (extra or {}).items():  # GGUF-only tensors, under their GGUF names (rope_freqs.weight)
+            writer.add_tensor(name, np.ascontiguousarray(w))
         for hf, w in weights.items():
             name = gguf_name(hf)
             if spec.arch == "llama" and name.endswith("attn_q.weight"):
@@ -528,6 +539,9 @@ def hf_model(spec: Spec, state: dict[str, np.ndarray]):
                   num_hidden_layers=spec.n_layer, num_attention_heads=spec.n_head, num_key_value_heads=spec.n_kv,
                   head_dim=spec.head_dim, max_position_embeddings=spec.context, rms_norm_eps=spec.eps,
                   rope_theta=spec.theta, tie_word_embeddings=spec.tied, attn_implementation="eager")
+    if spec.rope:
+        del common["rope_theta"]
+        common["rope_parameters"] = dict(spec.rope, rope_theta=spec.theta)
     cls = {"llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
            "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
            "qwen3": (transformers.Qwen3Config, transformers.Qwen3ForCausalLM)}[spec.arch]
@@ -654,18 +668,132 @@ def build_tiny() -> None:
     assert total < SIZE_LIMIT, total
 
 
+# MARK: - Llama 3.1 rotary scaling (rope_freqs)
+
+# Head size 16, theta 1e4, original context 64: pair 0 kept, pairs 1-2 interpolated, 3-7 divided by 8
+# (the same parameters as fixtures/hf/tiny-llama3).
+LLAMA3 = Spec("tiny-llama3", "llama", n_embd=64, n_ff=128, n_layer=2, n_head=4, n_kv=2, theta=10000.0, eps=1e-5,
+              context=512, seed=5, rope={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                         "high_freq_factor": 4.0, "original_max_position_embeddings": 64})
+LLAMA3_TOKEN_LENGTHS = (1, 16, 100)
+
+
+def llama3_rope_factors(spec: Spec) -> np.ndarray:
+    """rope_freqs.weight as llama.cpp's convert_hf_to_gguf.py (LlamaModel.generate_extra_tensors) computes
+    it from the llama3 parameters: 1 for short wavelengths, factor for long ones, 1 / ((1 - s) / factor + s)
+    between, in float64, stored as float32."""
+    rope, d = spec.rope, spec.head_dim
+    freqs = 1.0 / (spec.theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
+    original, low, high, factor = (rope["original_max_position_embeddings"], rope["low_freq_factor"],
+                                   rope["high_freq_factor"], rope["factor"])
+    factors = []
+    for freq in freqs.tolist():
+        wavelength = 2 * math.pi / freq
+        if wavelength < original / high:
+            factors.append(1.0)
+        elif wavelength > original / low:
+            factors.append(factor)
+        else:
+            smooth = (original / wavelength - low) / (high - low)
+            factors.append(1 / ((1 - smooth) / factor + smooth))
+    return np.asarray(factors, dtype=np.float32)
+
+
+def llama_cpp_logits(path: Path, ids: list[int]) -> np.ndarray:
+    """Every position's logits from llama.cpp (llama-cpp-python), one batch, one thread."""
+    import llama_cpp
+
+    # An f32 KV cache (llama.cpp's default is f16, which alone moves these logits by ~0.05).
+    llm = llama_cpp.Llama(model_path=str(path), n_ctx=512, n_batch=512, n_ubatch=512, n_threads=1,
+                          n_threads_batch=1, logits_all=True, verbose=False, type_k=0, type_v=0)
+    llm.eval(ids)
+    logits = np.array(llm.scores[: len(ids)], dtype=np.float64)
+    del llm
+    return logits
+
+
+def build_llama3() -> None:
+    """fixtures/gguf/llama3: a tiny Llama with Llama 3.1 rotary scaling as llama.cpp writes it (the
+    rope_freqs.weight tensor), F32 by gguf-py and Q8_0 by llama.cpp. transformers' GGUF loader ignores
+    rope_freqs, so the goldens come from transformers' LlamaForCausalLM with rope_type llama3 on the
+    file's weights (dequantized by gguf-py, Q/K rows un-permuted); checked against float64 NumPy with
+    llama.cpp's rule (frequency i divided by rope_freqs[i]) and against llama.cpp's own logits."""
+    spec = LLAMA3
+    out = OUT / "llama3"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    original = hf_weights(spec)
+    factors = llama3_rope_factors(spec)
+    f32 = out / f"{spec.name}-F32.gguf"
+    write_gguf(f32, spec, original, f16=False, extra={"rope_freqs.weight": factors})
+    q8 = out / f"{spec.name}-Q8_0.gguf"
+    refused = llama_quantize(str(f32), str(q8), "Q8_0")
+    assert refused is None, refused
+    rng = np.random.default_rng(7000 + spec.seed)
+    lists = [rng.integers(0, spec.vocab, n).tolist() for n in LLAMA3_TOKEN_LENGTHS]
+    plain = Spec(spec.name, spec.arch, n_embd=spec.n_embd, n_ff=spec.n_ff, n_layer=spec.n_layer, n_head=spec.n_head,
+                 n_kv=spec.n_kv, theta=spec.theta, eps=spec.eps, context=spec.context, seed=spec.seed)
+    entries = []
+    for path, ftype in ((f32, "F32"), (q8, "Q8_0")):
+        meta, state = hf_weights_from_gguf(path)
+        assert np.array_equal(meta["rope_freqs"].astype(np.float32), factors), "rope_freqs kept as written"
+        model = hf_model(spec, state)
+        assert model.model.rotary_emb.rope_type == "llama3"
+        atts = [transformers_attentions(model, ids) for ids in lists]
+        # 100 tokens: float32 rounding grows a little past the 16-token tolerance.
+        numpy_worst = numpy_check(path, lists, atts, tolerance=1e-5)
+        # llama.cpp reads rope_freqs as transformers' llama3 rule: on the F32 file its logits match the
+        # scaled model's, and not those of the same weights with plain RoPE. (On Q8_0, llama.cpp also
+        # rounds activations to 8 bits, which hides the comparison.)
+        checks = {}
+        if ftype == "F32":
+            ids = lists[-1]
+            with torch.no_grad():
+                scaled = model(torch.tensor([ids])).logits[0].double().numpy()
+                unscaled = hf_model(plain, state)(torch.tensor([ids])).logits[0].double().numpy()
+            ours = llama_cpp_logits(path, ids)
+            llama_worst = float(np.abs(ours - scaled).max())
+            plain_gap = float(np.abs(ours - unscaled).max())
+            assert llama_worst < 2e-3 and plain_gap > 100 * llama_worst, (path.name, llama_worst, plain_gap)
+            checks = {"llama_cpp_logits_max_abs_diff": float(f"{llama_worst:.3g}"),
+                      "llama_cpp_logits_vs_plain_rope_max_abs_diff": float(f"{plain_gap:.3g}")}
+            print(f"  llama.cpp logits {llama_worst:.1e} from the scaled model, {plain_gap:.1e} from plain RoPE")
+        total, groups = parameter_counts(model)
+        entries.append({
+            "file": path.name, "file_type": ftype, "bytes": path.stat().st_size, "sha256": sha256(path),
+            "tensor_types": tensor_types(path), "rope_freqs": factors.tolist(),
+            "num_parameters": total, "num_parameters_per_group": groups, "token_ids": lists,
+            "attentions_f32le_b64": [pack_causal(a) for a in atts],
+            "numpy_float64_max_abs_diff": float(f"{numpy_worst:.3g}"), **checks,
+        })
+        print(f"  {path.name}: {path.stat().st_size} bytes, {tensor_types(path)}, numpy {numpy_worst:.1e}")
+    reference = {
+        "about": "A tiny Llama with Llama 3.1 rotary scaling (rope_freqs.weight); see fixtures/gguf/README.md",
+        "rope_parameters": dict(spec.rope, rope_theta=spec.theta), "head_dim": spec.head_dim,
+        "loader": "transformers LlamaForCausalLM(rope_parameters above), eager, float32, on the file's weights "
+                  "(gguf-py dequantization, Q/K rows un-permuted)",
+        "transformers_version": transformers.__version__, "torch_version": torch.__version__.split("+")[0],
+        "gguf_version": gguf_version(), "llama_cpp": llama_version(), "numpy_version": np.__version__,
+        "layout": LAYOUT, "models": entries,
+    }
+    (out / "reference.json").write_text(json.dumps(reference, separators=(",", ":"), ensure_ascii=False) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="*", metavar="smollm2|tiny", help="what to make (default: both)")
+    parser.add_argument("what", nargs="*", metavar="smollm2|tiny|llama3", help="what to make (default: all)")
     parser.add_argument("--cache", default=os.environ.get("QKV_MODEL_CACHE", str(Path.home() / ".cache/qkv-models")))
     args = parser.parse_args()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
-    chosen = args.what or ["tiny", "smollm2"]
-    if unknown := set(chosen) - {"tiny", "smollm2"}:
-        parser.error(f"unknown {sorted(unknown)}: choose smollm2 and/or tiny")
+    chosen = args.what or ["tiny", "llama3", "smollm2"]
+    if unknown := set(chosen) - {"tiny", "llama3", "smollm2"}:
+        parser.error(f"unknown {sorted(unknown)}: choose from smollm2, tiny, llama3")
     if "tiny" in chosen:
         build_tiny()
+    if "llama3" in chosen:
+        build_llama3()
     if "smollm2" in chosen:
         build_smollm2(Path(args.cache))
     return 0

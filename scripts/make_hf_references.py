@@ -6,6 +6,7 @@ Run by hand (not in CI) from the repository root:
     pip install -r scripts/requirements-reference.txt
     python scripts/make_hf_references.py            # writes fixtures/hf/
     python scripts/make_hf_references.py qwen2 qwen3 mistral   # only those families
+    python scripts/make_hf_references.py llama3                # Llama 3.1 rotary scaling
 
 Every folder under fixtures/hf/ is written by `save_pretrained(..., safe_serialization=True)`
 of a transformers model built from a config (no download), float32, eager attention.
@@ -360,13 +361,21 @@ def np_llama_attentions(folder: Path, ids: list[int]) -> list[np.ndarray]:
     w = strip_prefix(load_numpy_weights(folder), "model.")
     H, KV, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
     d = cfg.get("head_dim") or cfg["hidden_size"] // H
-    rope = cfg.get("rope_parameters") or {"rope_theta": cfg.get("rope_theta", 10000.0)}
+    rope = cfg.get("rope_parameters") or dict(cfg.get("rope_scaling") or {}, rope_theta=cfg.get("rope_theta", 10000.0))
     theta = rope["rope_theta"]
-    assert cfg["hidden_act"] == "silu" and rope.get("rope_type", "default") == "default"
+    assert cfg["hidden_act"] == "silu" and rope.get("rope_type", "default") in ("default", "llama3")
     assert not cfg.get("use_sliding_window", False)
     window = cfg.get("sliding_window") if cfg["model_type"] == "mistral" else None
     T = len(ids)
     inv_freq = 1.0 / theta ** (np.arange(0, d, 2, dtype=np.float64) / d)  # [d/2]
+    if rope.get("rope_type") == "llama3":  # Llama 3.1: the paper's piecewise rule, in float64
+        factor, low, high = rope["factor"], rope["low_freq_factor"], rope["high_freq_factor"]
+        original = rope["original_max_position_embeddings"]
+        wavelength = 2 * math.pi / inv_freq
+        smooth = (original / wavelength - low) / (high - low)
+        inv_freq = np.where(wavelength < original / high, inv_freq,
+                            np.where(wavelength > original / low, inv_freq / factor,
+                                     (1 - smooth) * inv_freq / factor + smooth * inv_freq))
     ang = np.arange(T, dtype=np.float64)[:, None] * inv_freq[None, :]  # [T, d/2]
     cos, sin = np.cos(ang), np.sin(ang)
 
@@ -412,7 +421,7 @@ NUMPY_TOLERANCE = 2e-6  # float32 transformers vs float64 NumPy, absolute, on pr
 
 def numpy_check(folder: Path, kind: str) -> float:
     ref = json.loads((folder / "reference.json").read_text())
-    fn = {"bert": np_bert_attentions, "gpt2": np_gpt2_attentions, "llama": np_llama_attentions,
+    fn = {"bert": np_bert_attentions, "gpt2": np_gpt2_attentions, "llama": np_llama_attentions, "llama3": np_llama_attentions,
           "mistral": np_llama_attentions, "qwen2": np_llama_attentions, "qwen3": np_llama_attentions}[kind]
     worst = 0.0
     for ids, expected in zip(ref["token_ids"], ref["attentions"]):
@@ -503,10 +512,15 @@ def build_gpt2() -> None:
 
 
 def legacy_llama_config(path: Path) -> None:
-    """Rewrite a transformers-5 LLaMA config.json in the layout of pre-v5 hub checkpoints."""
+    """Rewrite a transformers-5 LLaMA config.json in the layout of pre-v5 hub checkpoints: top-level
+    rope_theta, and rope_scaling null (default RoPE) or the scaling parameters without rope_theta
+    (as Llama 3.1+ hub configs have them)."""
     cfg = json.loads(path.read_text())
     rope = cfg.pop("rope_parameters")
-    assert rope == {"rope_theta": rope["rope_theta"], "rope_type": "default"}, rope
+    scaling = {k: v for k, v in rope.items() if k != "rope_theta"}
+    if rope["rope_type"] == "default":
+        assert rope == {"rope_theta": rope["rope_theta"], "rope_type": "default"}, rope
+        scaling = None
     legacy = {}
     for k, v in cfg.items():
         if k == "dtype":
@@ -514,7 +528,7 @@ def legacy_llama_config(path: Path) -> None:
         else:
             legacy[k] = v
         if k == "rms_norm_eps":
-            legacy["rope_scaling"] = None
+            legacy["rope_scaling"] = scaling
             legacy["rope_theta"] = rope["rope_theta"]
     path.write_text(json.dumps(legacy, indent=2, sort_keys=True) + "\n")
 
@@ -569,6 +583,36 @@ def build_llama() -> None:
               "rms_norm_eps 1e-6, intermediate 40.",
     )
     reload_check(LlamaModel, folder, base, ref, False)
+
+
+# Llama 3.1's rotary scaling on a tiny model: head_dim 16, theta 1e4, original context 64, so the 8
+# rotary pairs have wavelengths 6.3, 20, 63, 199, 628, ...: pair 0 is kept (< 64/4), pairs 1 and 2 are
+# interpolated, pairs 3-7 are divided by the factor (> 64/1) -- every branch of the formula is used.
+LLAMA3_ROPE = {"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0, "low_freq_factor": 1.0,
+               "high_freq_factor": 4.0, "original_max_position_embeddings": 64}
+
+
+def build_llama3() -> None:
+    torch.manual_seed(35)
+    cfg = LlamaConfig(
+        vocab_size=VOCAB, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        intermediate_size=96, max_position_embeddings=512, rope_parameters=dict(LLAMA3_ROPE), rms_norm_eps=1e-5,
+        tie_word_embeddings=True, attn_implementation="eager",
+    )
+    lm = LlamaForCausalLM(cfg)
+    assert lm.model.rotary_emb.rope_type == "llama3"
+    fill_parameters(lm, seed=35)
+    folder = fresh(OUT / "tiny-llama3")
+    save(lm, folder)
+    legacy_llama_config(folder / "config.json")
+    ref = write_reference(
+        folder, lm, is_bert=False, seed=35,
+        notes="LlamaForCausalLM with Llama 3.1 rotary scaling (rope_type llama3, factor 8, low_freq_factor 1, "
+              "high_freq_factor 4, original_max_position_embeddings 64, rope_theta 1e4, head_dim 16: pair 0 kept, "
+              "pairs 1-2 interpolated, 3-7 divided by 8); config.json in the hub layout of Llama 3.1+ "
+              "(top-level rope_theta, rope_scaling without it); tied embeddings, GQA 4/2.",
+    )
+    reload_check(LlamaForCausalLM, folder, lm, ref, False)
 
 
 def build_qwen2() -> None:
@@ -630,7 +674,7 @@ def build_mistral() -> None:
     reload_check(MistralForCausalLM, folder, lm, ref, False)
 
 
-BUILDERS = {"bert": build_bert, "gpt2": build_gpt2, "llama": build_llama, "qwen2": build_qwen2,
+BUILDERS = {"bert": build_bert, "gpt2": build_gpt2, "llama": build_llama, "llama3": build_llama3, "qwen2": build_qwen2,
             "qwen3": build_qwen3, "mistral": build_mistral}
 
 

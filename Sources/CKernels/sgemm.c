@@ -47,11 +47,17 @@ typedef void (*pack_a_fn)(int rows, ptrdiff_t kc, const float *x, ptrdiff_t ldx,
 typedef void (*dot_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
                        ptrdiff_t ldw, const float *bias, float *out, ptrdiff_t ldo, bool accumulate);
 
+/// c[rows ≤ MR, cols ≤ 2·NR] = tile() of two neighbouring B panels at once (b1 = columns NR...),
+/// each element by the same FMA chain as tile(), so the bits are tile()'s.
+typedef void (*tile_wide_fn)(int rows, int cols, ptrdiff_t kc, const float *a, const float *b0, const float *b1,
+                             ptrdiff_t ldb, float *c, ptrdiff_t ldc, bool load_c, const float *bias);
+
 typedef struct {
     tile_fn tile;
     pack_a_fn pack_a;
     pack_bt_fn pack_bt;
     dot_fn dot;
+    tile_wide_fn tile_wide;  // NULL: pairs of panels go through tile() one by one
 } kernel_set;
 
 // MARK: - Portable kernels
@@ -135,7 +141,7 @@ static void dot_generic(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x, p
     }
 }
 
-static const kernel_set generic_kernels = {tile_generic, pack_a_generic, pack_bt_generic, dot_generic};
+static const kernel_set generic_kernels = {tile_generic, pack_a_generic, pack_bt_generic, dot_generic, NULL};
 
 // MARK: - AVX2 + FMA kernels
 
@@ -351,7 +357,78 @@ AVX2 static void dot_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *x,
 }
 #undef DOT_CASE
 
-static const kernel_set avx2_kernels = {tile_avx2, pack_a_avx2, pack_bt_avx2, dot_avx2};
+static const kernel_set avx2_kernels = {tile_avx2, pack_a_avx2, pack_bt_avx2, dot_avx2, NULL};
+
+// MARK: - AVX-512 wide tiles
+
+// An MR×2NR tile: one 16-float register per row and panel, 12 accumulators, which keeps both FMA
+// pipes busy (6 accumulators of one panel would wait on FMA latency). The packing layouts are
+// AVX2's, and each element is the same FMA chain in the same order, so results are bit-identical
+// to the AVX2 kernels: a CPU with AVX-512 only computes the same numbers faster.
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+AVX512 static ALWAYS_INLINE __mmask16 lane_mask(int count) {
+    return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
+}
+
+AVX512 static ALWAYS_INLINE void tile_wide_avx512_rows(const int rows, int cols, ptrdiff_t kc, const float *a,
+                                                       const float *b0, const float *b1, ptrdiff_t ldb, float *c,
+                                                       ptrdiff_t ldc, bool load_c, const float *bias) {
+    __m512 acc[MR][2];
+    for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 2 * NR - 1), _MM_HINT_T0);
+    }
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        __m512 v0 = _mm512_loadu_ps(b0), v1 = _mm512_loadu_ps(b1);
+        _mm_prefetch((const char *)(b0 + 32 * NR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b1 + 32 * NR), _MM_HINT_T0);
+        for (int r = 0; r < rows; r++) {
+            __m512 av = _mm512_set1_ps(a[r]);
+            acc[r][0] = _mm512_fmadd_ps(av, v0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, v1, acc[r][1]);
+        }
+        a += MR;
+        b0 += ldb;
+        b1 += ldb;
+    }
+    // Masked loads and stores never touch lanes past cols.
+    const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - NR);
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+    if (bias) {
+        bias0 = _mm512_maskz_loadu_ps(m0, bias);
+        bias1 = _mm512_maskz_loadu_ps(m1, bias + NR);
+    }
+    for (int r = 0; r < rows; r++) {
+        float *dst = c + r * ldc;
+        __m512 v0 = acc[r][0], v1 = acc[r][1];
+        if (load_c) {
+            v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, dst), v0);
+            v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, dst + NR), v1);
+        }
+        if (bias) {
+            v0 = _mm512_add_ps(v0, bias0);
+            v1 = _mm512_add_ps(v1, bias1);
+        }
+        _mm512_mask_storeu_ps(dst, m0, v0);
+        _mm512_mask_storeu_ps(dst + NR, m1, v1);
+    }
+}
+
+AVX512 static void tile_wide_avx512(int rows, int cols, ptrdiff_t kc, const float *a, const float *b0, const float *b1,
+                                    ptrdiff_t ldb, float *c, ptrdiff_t ldc, bool load_c, const float *bias) {
+    switch (rows) {
+    case 6: tile_wide_avx512_rows(6, cols, kc, a, b0, b1, ldb, c, ldc, load_c, bias); break;
+    case 5: tile_wide_avx512_rows(5, cols, kc, a, b0, b1, ldb, c, ldc, load_c, bias); break;
+    case 4: tile_wide_avx512_rows(4, cols, kc, a, b0, b1, ldb, c, ldc, load_c, bias); break;
+    case 3: tile_wide_avx512_rows(3, cols, kc, a, b0, b1, ldb, c, ldc, load_c, bias); break;
+    case 2: tile_wide_avx512_rows(2, cols, kc, a, b0, b1, ldb, c, ldc, load_c, bias); break;
+    default: tile_wide_avx512_rows(1, cols, kc, a, b0, b1, ldb, c, ldc, load_c, bias); break;
+    }
+}
+
+static const kernel_set avx512_kernels = {tile_avx2, pack_a_avx2, pack_bt_avx2, dot_avx2, tile_wide_avx512};
 #endif
 
 // MARK: - Dispatch
@@ -375,9 +452,28 @@ qkv_isa qkv_best_isa(void) {
     return best_isa;
 }
 
+/// AVX-512 wide tiles under the AVX2 isa (they give the same bits), unless QKV_ISA=avx2 asks for
+/// the AVX2 tiles alone (to compare the two).
+static bool wide_tiles = false;
+
+static void init_wide_tiles(void) {
+#if defined(__x86_64__)
+    const char *forced = getenv("QKV_ISA");
+    // __builtin_cpu_supports("avx512f") also checks that the OS saves the ZMM registers.
+    wide_tiles = __builtin_cpu_supports("avx512f") && !(forced && strcmp(forced, "avx2") == 0);
+#endif
+}
+
+static pthread_once_t wide_once = PTHREAD_ONCE_INIT;
+
+bool qkv_uses_avx512(void) {
+    pthread_once(&wide_once, init_wide_tiles);
+    return wide_tiles && qkv_best_isa() == QKV_ISA_AVX2_FMA;
+}
+
 static const kernel_set *kernels_for(qkv_isa isa) {
 #if defined(__x86_64__)
-    if (isa == QKV_ISA_AVX2_FMA && qkv_best_isa() == QKV_ISA_AVX2_FMA) return &avx2_kernels;
+    if (isa == QKV_ISA_AVX2_FMA && qkv_best_isa() == QKV_ISA_AVX2_FMA) return qkv_uses_avx512() ? &avx512_kernels : &avx2_kernels;
 #endif
     (void)isa;
     return &generic_kernels;
@@ -576,6 +672,18 @@ static void run_packed_path(const kernel_set *ks, ptrdiff_t m, ptrdiff_t n, ptrd
                 else
                     pack_row_block(ks, i0, mc, p0, kc, x, ldx, apack);
                 for (ptrdiff_t j = j0; j < j1; j += NR) {
+                    if (ks->tile_wide && !stream_b && j + NR < j1) {
+                        // Two panels at once; the second starts kc·NR floats after the first.
+                        const int cols = (int)min_pd(2 * NR, j1 - j);
+                        const float *b = block_b + (j - j0) * kc;
+                        for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
+                            const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
+                            ks->tile_wide((int)(r1 - r0), cols, kc, a_panels + ip * kc * MR, b, b + kc * NR, NR,
+                                          out + (i0 + r0) * ldo + j, ldo, load_c, chunk_bias ? chunk_bias + j : NULL);
+                        }
+                        j += NR;
+                        continue;
+                    }
                     const int cols = (int)min_pd(NR, j1 - j);
                     const float *b = block_b + (j - j0) * kc;
                     ptrdiff_t ldb = NR;
@@ -678,8 +786,8 @@ void qkv_sgemm_stored(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
         qkv_pack_rows_granular(isa, m, k, granule, x, ldx, rows);
         packed_rows = rows;
     }
-    // Per thread: NR weight rows of one chunk dequantized (16 KiB), then packed as the panel the
-    // micro-kernels read (16 KiB, in L1 while every row panel of x passes by).
+    // Per thread: NR (2·NR with wide tiles) weight rows of one chunk dequantized (16 KiB per NR),
+    // then packed as the panels the micro-kernels read (in L1 while every row panel of x passes by).
     float *ws = workspace();
     float *rows = ws, *panel = ws + WS_A;
     for (ptrdiff_t q = 0; q < chunks; q++) {
@@ -687,19 +795,27 @@ void qkv_sgemm_stored(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
         const bool load_c = accumulate || q > 0;
         const float *chunk_bias = q == chunks - 1 ? bias : NULL;
         const float *chunk_rows = packed_rows + p0 * all_rows;
-        for (ptrdiff_t j = 0; j < n; j += NR) {
-            const int cols = (int)min_pd(NR, n - j);
+        // With wide tiles, two panels (32 weight rows) at a time.
+        const ptrdiff_t step = ks->tile_wide ? 2 * NR : NR;
+        for (ptrdiff_t j = 0; j < n; j += step) {
+            const int cols = (int)min_pd(step, n - j);
             const unsigned char *first = (const unsigned char *)w + j * row_bytes + p0 / granule * block_bytes;
             for (int c = 0; c < cols; c++) qkv_ggml_dequantize(isa, type, first + c * row_bytes, kc / granule, rows + c * kc);
-            ks->pack_bt(cols, kc, rows, kc, panel);
+            ks->pack_bt((int)min_pd(NR, cols), kc, rows, kc, panel);
+            if (cols > NR) ks->pack_bt(cols - NR, kc, rows + NR * kc, kc, panel + kc * NR);
             const float *block_a = chunk_rows;
             for (ptrdiff_t rb = 0; rb < row_blocks; rb++) {
                 const ptrdiff_t i0 = m * rb / row_blocks, mc = m * (rb + 1) / row_blocks - i0;
                 const ptrdiff_t row_panels = panel_count(mc);
                 for (ptrdiff_t ip = 0; ip < row_panels; ip++) {
                     const ptrdiff_t r0 = mc * ip / row_panels, r1 = mc * (ip + 1) / row_panels;
-                    ks->tile((int)(r1 - r0), cols, kc, block_a + ip * kc * MR, panel, NR, out + (i0 + r0) * ldo + j, ldo,
-                             load_c, chunk_bias ? chunk_bias + j : NULL);
+                    float *c = out + (i0 + r0) * ldo + j;
+                    const float *tile_bias = chunk_bias ? chunk_bias + j : NULL;
+                    if (cols > NR)
+                        ks->tile_wide((int)(r1 - r0), cols, kc, block_a + ip * kc * MR, panel, panel + kc * NR, NR, c, ldo,
+                                      load_c, tile_bias);
+                    else
+                        ks->tile((int)(r1 - r0), cols, kc, block_a + ip * kc * MR, panel, NR, c, ldo, load_c, tile_bias);
                 }
                 block_a += row_panels * MR * kc;
             }
@@ -753,17 +869,31 @@ void qkv_attention_head(qkv_isa isa, ptrdiff_t t, ptrdiff_t d, const float *q, p
         // Causal rows r0..r1-1 see keys 0..r1-1 at most; later probabilities are exact zeros.
         const ptrdiff_t keys = causal ? r1 : t;
         ks->pack_a(rows, d, q + r0 * ldq, ldq, apack);
-        for (ptrdiff_t p = 0; p * NR < keys; p++)
+        for (ptrdiff_t p = 0; p * NR < keys; p++) {
+            if (ks->tile_wide && (p + 1) * NR < keys) {
+                ks->tile_wide(rows, (int)min_pd(2 * NR, t - p * NR), d, apack, kpack + p * d * NR, kpack + (p + 1) * d * NR,
+                              NR, probs + r0 * t + p * NR, t, false, NULL);
+                p++;
+                continue;
+            }
             ks->tile(rows, (int)min_pd(NR, t - p * NR), d, apack, kpack + p * d * NR, NR, probs + r0 * t + p * NR, t,
                      false, NULL);
+        }
         for (ptrdiff_t r = r0; r < r1; r++) softmax_visible(isa, probs + r * t, t, r, causal, window, scale);
         for (ptrdiff_t c = 0; c < chunks; c++) {
             const ptrdiff_t p0 = t * c / chunks, kc = t * (c + 1) / chunks - p0;
             if (p0 >= keys) break;
             ks->pack_a(rows, kc, probs + r0 * t + p0, t, apack);
-            for (ptrdiff_t p = 0; p < out_panels; p++)
-                ks->tile(rows, (int)min_pd(NR, d - p * NR), kc, apack, vpack + p0 * out_panels * NR + p * kc * NR, NR,
-                         out + r0 * ldo + p * NR, ldo, c > 0, NULL);
+            for (ptrdiff_t p = 0; p < out_panels; p++) {
+                const float *panel = vpack + p0 * out_panels * NR + p * kc * NR;
+                if (ks->tile_wide && p + 1 < out_panels) {
+                    ks->tile_wide(rows, (int)min_pd(2 * NR, d - p * NR), kc, apack, panel, panel + kc * NR, NR,
+                                  out + r0 * ldo + p * NR, ldo, c > 0, NULL);
+                    p++;
+                    continue;
+                }
+                ks->tile(rows, (int)min_pd(NR, d - p * NR), kc, apack, panel, NR, out + r0 * ldo + p * NR, ldo, c > 0, NULL);
+            }
         }
     }
 }

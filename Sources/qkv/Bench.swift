@@ -8,18 +8,16 @@ struct Bench: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
     @OptionGroup var checkpoint: CheckpointArgument
-    @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
-    @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+    @OptionGroup var input: TokenArguments
     @OptionGroup var tokenizer: TokenizerOption
-    @Option(help: "Timed forward passes.") var iterations = 20
-    @Option(help: "Untimed forward passes first.") var warmup = 3
+    @Option(parsing: .unconditional, help: "Timed forward passes.") var iterations = 20
+    @Option(parsing: .unconditional, help: "Untimed forward passes first.") var warmup = 3
     @Option(help: "Output format.") var format: Format = .table
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
-        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative.") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, found \(iterations).") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative, found \(warmup).") }
     }
 
     func run() throws {
@@ -28,9 +26,9 @@ struct Bench: ParsableCommand {
             + "than a release build; time with `swift build -c release` and .build/release/qkv")
         #endif
         try reportingFailures(path: checkpoint.path) {
-            let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
             let result = try Benchmark.run(
-                path: checkpoint.path, tokenizer: tokenizer.file, input: input, iterations: iterations, warmup: warmup, threads: threads.count)
+                path: checkpoint.path, tokenizer: tokenizer.file, input: input.request, iterations: iterations, warmup: warmup,
+                threads: threads.count)
             printLine(format == .json ? result.json().rendered() : result.table())
         }
     }

@@ -34,19 +34,20 @@ struct Convert: ParsableCommand {
                 progress.update(done, of: total)
             }
             progress.finish()
-            let temporary = output + ".partial"
-            do {
-                try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-                _ = try? FileManager.default.removeItem(atPath: output)
-                try FileManager.default.moveItem(atPath: temporary, toPath: output)
+            do throws(FileWriteError) {
+                try AtomicFile.write(bytes, to: output)
             } catch {
-                try? FileManager.default.removeItem(atPath: temporary)
-                fail("\(output): cannot write: \(error.localizedDescription)")
+                fail(error.description)
             }
             var line = "wrote \(output): \(summary.tensorCount) tensors, \(groupedThousands(summary.parameters)) parameters, "
                 + "\(groupedThousands(summary.bytes)) bytes"
             if !summary.skippedBuffers.isEmpty { line += " (left out buffers: \(summary.skippedBuffers.joined(separator: ", ")))" }
             printLine(line)
+            if let tokenizer = summary.tokenizerNotKept {
+                printError("qkv: note: \(tokenizer) is not kept (QKV v1 holds a Hugging Face tokenizer.json only): "
+                    + "the vocabulary is, as tokenizer.tokens, so --text on \(output) splits on whitespace; "
+                    + "give --tokens, or run the original file")
+            }
         }
     }
 }

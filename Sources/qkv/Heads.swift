@@ -28,28 +28,30 @@ struct Heads: ParsableCommand {
     @OptionGroup var checkpoint: CheckpointArgument
     @OptionGroup var input: TokenArguments
     @OptionGroup var tokenizer: TokenizerOption
-    @Option(help: "Layers to summarise: all, or a list such as 0,2.") var layers = "all"
-    @Option(help: "Heads to summarise: all, or a list such as 1,3.") var heads = "all"
+    @Option(parsing: .unconditional, help: "Layers to summarise: all, or a list such as 0,2.") var layers = "all"
+    @Option(parsing: .unconditional, help: "Heads to summarise: all, or a list such as 1,3.") var heads = "all"
     @Option(help: "Output format.") var format: Format = .table
     @Option(help: ArgumentHelp(
         "Order of the rows: \(HeadStatisticsReport.Metric.allCases.map(\.rawValue).joined(separator: ", ")).",
         valueName: "metric")) var sort: HeadStatisticsReport.Metric = .layer
-    @Option(help: "Decimals per value (default: 3 for tables, full precision for json and csv).") var precision: Int?
+    @Option(parsing: .unconditional, help: "Decimals per value (default: 3 for tables, full precision for json and csv).")
+    var precision: Int?
     @OptionGroup var destination: OutputArguments
     @Flag(help: "Skip the CRC-32 check of each tensor (for very large raw files).") var noVerify = false
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        if let precision, !(0...9).contains(precision) { throw ValidationError("--precision must be 0...9.") }
+        if let precision, !(0...9).contains(precision) { throw ValidationError("--precision must be 0...9, found \(precision).") }
     }
 
     func run() throws {
         try reportingFailures(path: checkpoint.path) {
             let model = try CheckpointLoader.open(path: checkpoint.path, tokenizer: tokenizer.file)
-            let everything = try AttentionRunner.run(AttentionRequest(input: input.request, verify: !noVerify), checkpoint: model)
-            let layerNumbers = selected(layers, option: "--layers", count: everything.layers.count)
-            let headNumbers = selected(heads, option: "--heads", count: everything.layers.first?.heads.count ?? 0)
-            let report = AttentionReport(
-                tokens: everything.tokens, layers: everything.layers.filter { layerNumbers.contains($0.layer) }, heads: headNumbers)
+            let (config, _) = try model.runnable()
+            let report = try AttentionRunner.run(AttentionRequest(
+                input: input.request, layers: indexSelection(layers, option: "--layers", count: config.layerCount, path: checkpoint.path),
+                heads: indexSelection(heads, option: "--heads", count: config.headCount, path: checkpoint.path),
+                verify: !noVerify, threads: threads.count, truncate: input.truncate), checkpoint: model)
             let statistics = HeadStatisticsReport(report).sorted(by: sort)
             switch format {
             case .table: destination.write(text: statistics.table(decimals: precision ?? 3, colour: destination.wantsColour))
@@ -61,20 +63,3 @@ struct Heads: ParsableCommand {
 }
 
 extension HeadStatisticsReport.Metric: ExpressibleByArgument {}
-
-extension Heads {
-    /// `all`, or indices separated by commas or spaces, each in 0..<count; sorted, without repeats.
-    /// A bad list is one error line naming the option.
-    func selected(_ text: String, option: String, count: Int) -> [Int] {
-        guard text.lowercased() != "all" else { return Array(0..<count) }
-        let pieces = text.split(whereSeparator: { $0 == "," || $0.isWhitespace })
-        let numbers = pieces.compactMap { Int($0) }
-        guard !pieces.isEmpty, numbers.count == pieces.count else {
-            fail("\(checkpoint.path): \(option): expected \"all\" or a list of numbers, found \"\(text)\"")
-        }
-        if let bad = numbers.first(where: { !(0..<count).contains($0) }) {
-            fail("\(checkpoint.path): \(option): \(bad) is out of range (expected 0..<\(count))")
-        }
-        return Set(numbers).sorted()
-    }
-}

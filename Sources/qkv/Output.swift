@@ -16,6 +16,36 @@ struct OutputArguments: ParsableArguments {
         write(bytes: Array((text + "\n").utf8), binary: nil)
     }
 
+    /// A large text result written as it is produced (`produce` writes to the stream it is given), in
+    /// 1 MiB pieces: a JSON or CSV dump of every head never exists whole in memory. Ends with a newline.
+    func write(streaming produce: (inout ChunkedOutput) -> Void) {
+        var stream: ChunkedOutput
+        var file: AtomicFileWriter?
+        if let output, output != "-" {
+            do {
+                let writer = try AtomicFileWriter(path: output)
+                file = writer
+                stream = ChunkedOutput { bytes throws(FileWriteError) in try writer.write(bytes) }
+            } catch {
+                fail(error.description)
+            }
+        } else {
+            stream = ChunkedOutput { bytes throws(FileWriteError) in
+                if let failure = AtomicFile.writeAll(bytes, to: STDOUT_FILENO) {
+                    throw FileWriteError(path: "stdout", reason: failure)
+                }
+            }
+        }
+        produce(&stream)
+        stream.write("\n")
+        do {
+            try stream.flush()
+            try file?.commit()
+        } catch {
+            fail(error.description)
+        }
+    }
+
     /// A binary result (`format` names it in errors). Refused on a terminal: it would only garble it.
     func write(binary: [UInt8], format: String) {
         write(bytes: binary, binary: format)
@@ -53,6 +83,37 @@ struct OutputArguments: ParsableArguments {
         } catch {
             fail(error.description)
         }
+    }
+}
+
+/// Text collected into 1 MiB pieces, each handed to `sink`; the first failure stops the writing
+/// and is thrown by `flush()`.
+struct ChunkedOutput: TextOutputStream {
+    private var buffer: [UInt8] = []
+    private let sink: (UnsafeRawBufferPointer) throws(FileWriteError) -> Void
+    private var failure: FileWriteError?
+    private static let pieceBytes = 1 << 20
+
+    init(sink: @escaping (UnsafeRawBufferPointer) throws(FileWriteError) -> Void) {
+        self.sink = sink
+        buffer.reserveCapacity(Self.pieceBytes + 4096)
+    }
+
+    mutating func write(_ text: String) {
+        guard failure == nil else { return }
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= Self.pieceBytes { try? flush() }
+    }
+
+    mutating func flush() throws(FileWriteError) {
+        if let failure { throw failure }
+        let sink = self.sink
+        failure = buffer.withUnsafeBytes { bytes -> FileWriteError? in
+            do throws(FileWriteError) { try sink(bytes) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+        buffer.removeAll(keepingCapacity: true)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import QKVKit
 
 struct Run: ParsableCommand {
@@ -8,28 +9,29 @@ struct Run: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv, markdown, html, svg, png, npz }
 
     @OptionGroup var checkpoint: CheckpointArgument
-    @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
-    @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+    @OptionGroup var input: TokenArguments
     @OptionGroup var tokenizer: TokenizerOption
-    @Option(help: "Layers to print: all, or a list such as 0,2.") var layers = "all"
-    @Option(help: "Heads to print: all, or a list such as 1,3.") var heads = "all"
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Layers to print: all, or a list such as 0,2. Default: all, except that a table or markdown of a model with more than one layer shows its last layer (a hint on a terminal says so).",
+        valueName: "layers")) var layers: String?
+    @Option(parsing: .unconditional, help: "Heads to print: all, or a list such as 1,3.") var heads = "all"
     @Option(help: ArgumentHelp(
         "Output format: table, json, csv or markdown (text); html (a self-contained viewer), svg or png (a grid of heatmaps); npz (NumPy). png and npz are binary: use -o FILE or a pipe. Tables are shaded on a colour terminal unless NO_COLOR is set, and split into blocks of keys that fit COLUMNS (else the terminal's width; a pipe gets whole rows). A token that occurs twice is labelled with its position (the#4).",
         valueName: "format")) var format: Format = .table
     @OptionGroup var destination: OutputArguments
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Size of one attention cell in pixels, png and svg only (default: 16, smaller for long inputs; at least 1 pixel per token).",
         valueName: "N")) var cell: Int?
-    @Option(help: "Decimals per score (default: 2 for tables, full precision for json and csv).") var precision: Int?
+    @Option(parsing: .unconditional, help: "Decimals per score (default: 2 for tables, full precision for json and csv).")
+    var precision: Int?
     @Flag(help: "Skip the CRC-32 check of each tensor (for very large raw files).") var noVerify = false
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
-        if let precision, !(0...9).contains(precision) { throw ValidationError("--precision must be 0...9.") }
+        if let precision, !(0...9).contains(precision) { throw ValidationError("--precision must be 0...9, found \(precision).") }
         if let cell {
             guard format == .png || format == .svg else { throw ValidationError("--cell applies to --format png and svg only.") }
-            guard (1...64).contains(cell) else { throw ValidationError("--cell must be 1...64.") }
+            guard (1...64).contains(cell) else { throw ValidationError("--cell must be 1...64, found \(cell).") }
         }
     }
 
@@ -37,11 +39,11 @@ struct Run: ParsableCommand {
         try reportingFailures(path: checkpoint.path) {
             let model = try CheckpointLoader.open(path: checkpoint.path, tokenizer: tokenizer.file)
             let (config, _) = try model.runnable()
-            let input: AttentionRequest.Input = tokens.map { .tokens($0) } ?? .text(text ?? "")
             let request = AttentionRequest(
-                input: input, layers: indexSelection(layers, option: "--layers", count: config.layerCount, path: checkpoint.path),
+                input: input.request,
+                layers: indexSelection(layers ?? defaultLayers(config.layerCount), option: "--layers", count: config.layerCount, path: checkpoint.path),
                 heads: indexSelection(heads, option: "--heads", count: config.headCount, path: checkpoint.path),
-                verify: !noVerify, threads: threads.count)
+                verify: !noVerify, threads: threads.count, truncate: input.truncate)
             let report = try AttentionRunner.run(request, checkpoint: model)
             try write(report)
         }
@@ -49,6 +51,16 @@ struct Run: ParsableCommand {
 }
 
 extension Run {
+    /// A table of every layer of a real model is dozens of screens: text formats show the last
+    /// layer unless --layers says otherwise, and say so on a terminal.
+    func defaultLayers(_ count: Int) -> String {
+        guard count > 1, format == .table || format == .markdown else { return "all" }
+        if isatty(STDERR_FILENO) != 0 {
+            printError("qkv: showing layer \(count - 1), the last of \(count); --layers all (or a list) for others")
+        }
+        return String(count - 1)
+    }
+
     /// Renders the report in the chosen format to stdout or `-o FILE`.
     func write(_ report: AttentionReport) throws {
         let title = checkpointTitle(checkpoint.path)
@@ -56,8 +68,8 @@ extension Run {
         case .table:
             destination.write(text: report.table(decimals: precision ?? 2, colour: destination.wantsColour, width: destination.tableWidth))
         case .markdown: destination.write(text: report.markdown(decimals: precision ?? 2))
-        case .json: destination.write(text: report.json(decimals: precision).rendered())
-        case .csv: destination.write(text: report.csv(decimals: precision))
+        case .json: destination.write { report.writeJSON(decimals: precision, to: &$0) }
+        case .csv: destination.write { report.writeCSV(decimals: precision, to: &$0) }
         case .html: destination.write(text: try HTMLViewer.render(report, title: title))
         case .svg: destination.write(text: try HeatmapSVG.render(report, cell: cell, title: title))
         case .png: destination.write(binary: try HeatmapPNG.render(report, cell: cell, title: title), format: "png")

@@ -17,16 +17,39 @@ struct TokenizerOption: ParsableArguments {
     var file: TokenizerFile? { tokenizer.map { .llama2c(path: $0) } }
 }
 
-/// `--tokens` or `--text`, exactly one.
+/// `--tokens`, `--text` or `--text-file`, exactly one.
 struct TokenArguments: ParsableArguments {
-    @Option(help: "Token ids or vocabulary strings, separated by commas or spaces.") var tokens: String?
-    @Option(help: "Text to tokenize with the model's own tokenizer.") var text: String?
+    @Option(parsing: .unconditional, help: "Token ids or vocabulary strings, separated by commas or spaces.")
+    var tokens: String?
+    @Option(parsing: .unconditional, help: "Text to tokenize with the model's own tokenizer; - reads it from stdin.")
+    var text: String?
+    @Option(name: .customLong("text-file"), help: ArgumentHelp("A UTF-8 file holding the text to tokenize.", valueName: "file"))
+    var textFile: String?
+    @Flag(help: "An input longer than the model takes keeps its first tokens (the special tokens the tokenizer adds stay), instead of being an error.")
+    var truncate = false
 
     func validate() throws {
-        guard (tokens == nil) != (text == nil) else { throw ValidationError("Give exactly one of --tokens and --text.") }
+        guard [tokens != nil, text != nil, textFile != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("Give exactly one of --tokens, --text and --text-file.")
+        }
     }
 
-    var request: AttentionRequest.Input { tokens.map { .tokens($0) } ?? .text(text ?? "") }
+    /// The input, the text read from stdin or the file when asked; a file that cannot be read (or
+    /// is not UTF-8) is one error line.
+    var request: AttentionRequest.Input {
+        if let tokens { return .tokens(tokens) }
+        if let textFile {
+            guard let data = FileManager.default.contents(atPath: textFile) else { fail("\(textFile): cannot read the text file") }
+            guard let text = String(data: data, encoding: .utf8) else { fail("\(textFile): the text file is not UTF-8") }
+            return .text(text)
+        }
+        if text == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let text = String(data: data, encoding: .utf8) else { fail("stdin: the text is not UTF-8") }
+            return .text(text)
+        }
+        return .text(text ?? "")
+    }
 }
 
 /// Runs `body`; any failure becomes one line on stderr naming the file, and exit status 1.
@@ -47,6 +70,7 @@ func reportingFailures(path: String, _ body: () throws -> Void) throws {
 func fail(_ message: String) -> Never {
     // The library says "give the token ids instead"; here that is an option.
     let message = message.replacingOccurrences(of: tokenIDHint, with: "give the token ids with --tokens instead")
+        .replacingOccurrences(of: "(truncating keeps the first", with: "(--truncate keeps the first")
         .replacingOccurrences(of: Llama2cFile.separateTokenizer, with: "a llama2.c tokenizer.bin given with --tokenizer")
     printError("qkv: error: \(message)")
     exit(1)
@@ -62,7 +86,7 @@ func printLine(_ text: String) {
 
 /// `--threads`, shared by the commands that compute.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads to use (default: QKV_THREADS, else every core).")
+    @Option(parsing: .unconditional, help: "Threads to use (default: QKV_THREADS, else every core).")
     var threads: Int?
 
     func validate() throws {

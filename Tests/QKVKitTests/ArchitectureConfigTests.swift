@@ -10,7 +10,7 @@ import Testing
         .huggingFace(try StrictJSON.parse(Array(text.utf8), what: "config.json"), file: "config.json")
     }
 
-    static let context = ConfigContext(shapes: [:], tokenCount: nil)
+    static var context: ConfigContext { ConfigContext(shapes: [:], tokenCount: nil) }
 
     /// One LLaMA described three ways.
     @Test func oneModelThreeSources() throws {
@@ -103,9 +103,74 @@ import Testing
     @Test func unsupportedFeaturesDoNotStopReading() throws {
         let config = try LlamaArchitecture.configuration(ConfigSettings(try Self.json(#"""
             {"vocab_size": 60, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 48,
-             "rope_scaling": {"rope_type": "llama3", "factor": 8.0}}
+             "rope_scaling": {"rope_type": "dynamic", "factor": 8.0}}
             """#)), context: Self.context)
-        #expect(config.unsupported == .invalidConfig(key: "rope_scaling", expected: "null or default", found: "llama3"))
+        #expect(config.unsupported == .invalidConfig(key: "rope_scaling.rope_type", expected: "default or llama3", found: "dynamic"))
+    }
+
+    /// llama.cpp's defaults for GGUF, transformers' for config.json; Llama 3 frequency factors come
+    /// from `rope_freqs.weight`, checked for shape and sign.
+    @Test func ggufKeepsLlamaCppDefaultsAndReadsFrequencyFactors() throws {
+        let qwen3 = SettingsSource.gguf(Metadata([
+            ("qwen3.vocab_size", .int(60)), ("qwen3.embedding_length", .int(32)), ("qwen3.block_count", .int(1)),
+            ("qwen3.attention.head_count", .int(4)), ("qwen3.feed_forward_length", .int(48)),
+        ]), architecture: "qwen3")
+        #expect(try Qwen3Architecture.configuration(ConfigSettings(qwen3), context: Self.context).headDim == 8)
+        let llama = SettingsSource.gguf(Metadata([
+            ("llama.vocab_size", .int(60)), ("llama.embedding_length", .int(32)), ("llama.block_count", .int(1)),
+            ("llama.attention.head_count", .int(4)), ("llama.feed_forward_length", .int(48)),
+        ]), architecture: "llama")
+        func context(_ shape: [Int], _ values: [Float]) -> ConfigContext {
+            ConfigContext(shapes: ["rope_freqs.weight": shape], tokenCount: nil) { name throws(QKVError) in
+                guard name == "rope_freqs.weight" else { throw .missingTensor(name) }
+                return values
+            }
+        }
+        let config = try LlamaArchitecture.configuration(ConfigSettings(llama), context: context([4], [1, 2, 4, 8]))
+        #expect(config.unsupported == nil)
+        #expect(config.ropeScaling == .frequencyFactors([1, 2, 4, 8]))
+        #expect(throws: QKVError.shapeMismatch(tensor: "rope_freqs.weight", expected: [4], found: [8])) {
+            try LlamaArchitecture.configuration(ConfigSettings(llama), context: context([8], Array(repeating: 1, count: 8)))
+        }
+        #expect(throws: QKVError.invalidConfig(key: "rope_freqs.weight[2]", expected: "a positive finite frequency factor", found: "0.0")) {
+            try LlamaArchitecture.configuration(ConfigSettings(llama), context: context([4], [1, 2, 0, 8]))
+        }
+    }
+
+    /// Llama 3.1's `rope_type: llama3` from either config.json layout; other scaling types and
+    /// parameters that make the interpolation undefined are refused by name.
+    @Test func llama3RotaryScalingFromConfigJSON() throws {
+        func configuration(_ rope: String) throws -> ModelConfig {
+            let json = """
+                {"model_type": "llama", "vocab_size": 60, "hidden_size": 32, "num_hidden_layers": 1,
+                 "num_attention_heads": 4, "intermediate_size": 48, "max_position_embeddings": 4096, \(rope)}
+                """
+            return try LlamaArchitecture.configuration(ConfigSettings(try Self.json(json)), context: Self.context)
+        }
+        let expected = RopeScaling.llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContextLength: 8192)
+        let legacy = try configuration("""
+            "rope_theta": 500000.0, "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+             "original_max_position_embeddings": 8192, "rope_type": "llama3"}
+            """)
+        #expect(legacy.ropeScaling == expected && legacy.ropeTheta == 500000 && legacy.unsupported == nil)
+        let current = try configuration("""
+            "rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+             "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+            """)
+        #expect(current.ropeScaling == expected && current.ropeTheta == 500000)
+        // Without original_max_position_embeddings, transformers falls back to max_position_embeddings.
+        let fallback = try configuration("""
+            "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0}
+            """)
+        #expect(fallback.ropeScaling == .llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalContextLength: 4096))
+        #expect(throws: QKVError.invalidConfig(key: "rope_scaling.high_freq_factor", expected: "a number above low_freq_factor (4.0)", found: "4.0")) {
+            try configuration(#""rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 4}"#)
+        }
+        #expect(throws: QKVError.invalidConfig(key: "rope_scaling.factor", expected: "a number (rope_type llama3)", found: "absent")) {
+            try configuration(#""rope_scaling": {"rope_type": "llama3", "low_freq_factor": 1, "high_freq_factor": 4}"#)
+        }
+        let yarn = try configuration(#""rope_scaling": {"rope_type": "yarn", "factor": 4}"#)
+        #expect(yarn.unsupported == .invalidConfig(key: "rope_scaling.rope_type", expected: "default or llama3", found: "yarn"))
     }
 
     @Test func registryNamesAndAliases() {

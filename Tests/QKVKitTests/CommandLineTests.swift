@@ -21,7 +21,7 @@ let qkvExecutable: URL? = {
     return FileManager.default.isExecutableFile(atPath: fallback.path) ? fallback : nil
 }()
 
-func runQKV(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+func runQKV(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> CommandResult {
     let executable = try #require(qkvExecutable, "the qkv executable was not built next to the tests")
     let process = Process()
     process.executableURL = executable
@@ -34,7 +34,11 @@ func runQKV(_ arguments: [String], environment: [String: String] = [:]) throws -
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let stdin = Pipe()
+    process.standardInput = stdin
     try process.run()
+    stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+    try stdin.fileHandleForWriting.close()
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
@@ -61,6 +65,7 @@ func runQKV(_ arguments: [String], environment: [String: String] = [:]) throws -
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect((object?["weights"] as? [String: Int]) == ["f32": 19360])
         #expect((object?["tokens"] as? Int) == 3)
+        #expect(["avx512", "avx2-fma", "generic"].contains(object?["kernels"] as? String ?? ""))
         #if DEBUG
         #expect(result.stderr.contains("debug build"))
         #endif
@@ -132,6 +137,23 @@ func runQKV(_ arguments: [String], environment: [String: String] = [:]) throws -
             let result = try runQKV([command, "--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("USAGE"))
+        }
+    }
+
+    /// A tokenizer QKV v1 cannot hold is named on stderr (the vocabulary survives as tokenizer.tokens);
+    /// a checkpoint with none, or with a tokenizer.json that is kept, converts without a note.
+    @Test func convertSaysWhichTokenizerItCannotKeep() throws {
+        let output = temporaryPath("converted.qkv")
+        let gguf = try runQKV(["convert", "fixtures/gguf/tiny/tiny-llama-s-Q8_0.gguf", "-o", output])
+        #expect(gguf.status == 0 && gguf.stdout.hasPrefix("wrote \(output): 21 tensors"))
+        #expect(gguf.stderr == "qkv: note: the GGUF tokenizer (tokenizer.ggml.*) is not kept (QKV v1 holds a Hugging Face "
+            + "tokenizer.json only): the vocabulary is, as tokenizer.tokens, so --text on \(output) splits on whitespace; "
+            + "give --tokens, or run the original file\n")
+        let tokens = try runQKV(["tokenize", output, "--text", "<s> <unk>", "--format", "json"])
+        #expect(tokens.stdout == "{\"tokens\":[{\"id\":1,\"text\":\"<s>\"},{\"id\":0,\"text\":\"<unk>\"}]}\n")
+        for plain in ["fixtures/hf/tiny-bert", "fixtures/seed.qkv"] {
+            let result = try runQKV(["convert", plain, "-o", output])
+            #expect(result.status == 0 && result.stderr.isEmpty, "\(plain): \(result.stderr)")
         }
     }
 

@@ -364,6 +364,63 @@ func maximumDifference(_ a: [LayerAttention], _ b: [LayerAttention]) -> Float {
         print("SmolLM2, max |qkv - transformers| over 30 layers x 9 heads: \(worst)")
     }
 
+    /// `run --text` on the real file: the GGUF tokenizer gives transformers' (and llama.cpp's) ids
+    /// for the texts of the reference, no BOS (`add_bos_token` is false), and the attention of
+    /// every layer and head equals transformers' within 1e-4.
+    @Test func textRunsToTransformersAttention() throws {
+        let checkpoint = try CheckpointLoader.open(path: try ModelCache.smolLM2())
+        let texts = try Self.reference().sentences.filter { $0.text != nil }
+        #expect(texts.count == 2)
+        for sentence in texts {
+            let report = try AttentionRunner.run(AttentionRequest(input: .text(sentence.text!)), checkpoint: checkpoint)
+            #expect(report.tokens.map(\.id) == sentence.ids, "\(sentence.text!)")
+            let golden = try CausalAttention(base64: sentence.attention, layers: 30, heads: 9, tokens: sentence.ids.count)
+            let (difference, divergence) = golden.compare(report.layers, tolerance: 1e-4)
+            #expect(divergence == nil, "\(sentence.text!): \(divergence ?? ""); max difference \(difference)")
+        }
+    }
+
+    /// `qkv run --format json|csv` of all 30 layers x 9 heads (1.7 MB of JSON, written in 1 MiB
+    /// pieces): stdout and `-o FILE` are the same bytes, and the parsed scores equal transformers'.
+    @Test func streamedDumpsOfEveryHeadParseToTransformersAttention() throws {
+        let path = try ModelCache.smolLM2()
+        let sentence = try #require(try Self.reference().sentences.first { $0.ids.count == 24 })
+        let golden = try CausalAttention(base64: sentence.attention, layers: 30, heads: 9, tokens: 24)
+        let ids = sentence.ids.map(String.init).joined(separator: ",")
+        var dumps: [String: String] = [:]
+        for format in ["json", "csv"] {
+            let piped = try runQKV(["run", path, "--tokens", ids, "--format", format])
+            dumps[format] = piped.stdout
+            #expect(piped.status == 0 && piped.stderr.isEmpty)
+            let file = temporaryPath("dump.\(format)")
+            let written = try runQKV(["run", path, "--tokens", ids, "--format", format, "-o", file])
+            #expect(written.status == 0 && written.stdout.isEmpty)
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == piped.stdout)
+            #expect(piped.stdout.utf8.count > 1 << 20 && piped.stdout.hasSuffix("\n"))
+        }
+        let json = try #require(dumps["json"])
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let layers = try #require(root["layers"] as? [[String: Any]])
+        #expect(layers.count == 30)
+        var worst: Float = 0
+        for (layerIndex, layer) in layers.enumerated() {
+            let heads = try #require(layer["heads"] as? [[String: Any]])
+            #expect(heads.count == 9)
+            for (head, entry) in heads.enumerated() {
+                let scores = try #require(entry["scores"] as? [[NSNumber]])
+                for query in 0..<24 {
+                    for key in 0..<24 {
+                        let expected = golden.score(layer: layerIndex, head: head, query: query, key: key)
+                        worst = max(worst, abs(scores[query][key].floatValue - expected))
+                    }
+                }
+            }
+        }
+        #expect(worst < 1e-4)
+        let csv = try #require(dumps["csv"])
+        #expect(csv.split(separator: "\n").count == 1 + 30 * 9 * 24 * 24)
+    }
+
     /// The whole `run` path (token parsing, selection) on the 24-token text.
     @Test func runSelectsLayersAndHeads() throws {
         let checkpoint = try CheckpointLoader.open(path: try ModelCache.smolLM2())
@@ -379,6 +436,84 @@ func maximumDifference(_ a: [LayerAttention], _ b: [LayerAttention]) -> Float {
                 for key in 0..<24 {
                     #expect(abs(layer.score(head: 8, query: query, key: key) - golden.score(layer: layer.layer, head: 8, query: query, key: key)) < 1e-4)
                 }
+            }
+        }
+    }
+}
+
+/// Llama 3.1's rotary scaling as llama.cpp stores it (`rope_freqs.weight`, fixtures/gguf/llama3) and as
+/// config.json states it (fixtures/hf/tiny-llama3): the GGUF files equal transformers' llama3 rope on
+/// the same weights within 1e-5 on 1, 16 and 100 tokens, and the factors survive `convert`.
+@Suite struct Llama3RotaryScalingTests {
+    struct Entry {
+        var file: String
+        var factors: [Float]
+        var parameters: Int
+        var tokenLists: [[Int]]
+        var attentions: [String]
+    }
+
+    static func entries() throws -> [Entry] {
+        let root = try loadJSON(fixturePath("gguf/llama3/reference.json")) as! [String: Any]
+        return (root["models"] as! [[String: Any]]).map { entry in
+            Entry(file: entry["file"] as! String, factors: (entry["rope_freqs"] as! [NSNumber]).map(\.floatValue),
+                  parameters: (entry["num_parameters"] as! NSNumber).intValue,
+                  tokenLists: (entry["token_ids"] as! [[NSNumber]]).map { $0.map(\.intValue) },
+                  attentions: entry["attentions_f32le_b64"] as! [String])
+        }
+    }
+
+    @Test func ggufFrequencyFactorsMatchTransformersLlama3() throws {
+        let entries = try Self.entries()
+        #expect(entries.map(\.file) == ["tiny-llama3-F32.gguf", "tiny-llama3-Q8_0.gguf"])
+        for entry in entries {
+            let checkpoint = try CheckpointLoader.open(path: fixturePath("gguf/llama3/" + entry.file))
+            let config = try #require(checkpoint.config)
+            #expect(config.ropeScaling == .frequencyFactors(entry.factors))
+            #expect(entry.factors.first == 1 && entry.factors.last == 8 && entry.factors[1] > 1 && entry.factors[1] < 8)
+            #expect(checkpoint.parameterCount.totalParameters == entry.parameters)
+            #expect(checkpoint.parameterCount.buffers.map(\.name) == ["rope_freqs.weight"])
+            let model = try ModelLoader.load(checkpoint, verify: true)
+            for (ids, encoded) in zip(entry.tokenLists, entry.attentions) {
+                let layers = try model.attention(tokens: ids, layers: [0, 1])
+                let golden = try CausalAttention(base64: encoded, layers: 2, heads: 4, tokens: ids.count)
+                let (worst, divergence) = golden.compare(layers, tolerance: 1e-5)
+                #expect(divergence == nil, "\(entry.file), \(ids.count) tokens: \(divergence ?? ""); max \(worst)")
+            }
+        }
+    }
+
+    /// `convert` writes the factors as `qkv.rope_frequency_factors` (GGUF) and the llama3 parameters as
+    /// `qkv.rope_scaling*` (config.json); the QKV files run to the same attention as their sources.
+    @Test func convertKeepsTheScaling() throws {
+        for source in ["gguf/llama3/tiny-llama3-F32.gguf", "hf/tiny-llama3"] {
+            let original = try CheckpointLoader.open(path: fixturePath(source))
+            let converted = try CheckpointLoader.open(path: try temporaryFile(try QKVConverter().convert(original).bytes))
+            #expect(converted.config?.ropeScaling == original.config?.ropeScaling)
+            #expect(converted.config?.ropeScaling != nil)
+            let request = AttentionRequest(input: .tokens((0..<40).map { String($0 % 60) }.joined(separator: " ")))
+            let a = try AttentionRunner.run(request, checkpoint: original), b = try AttentionRunner.run(request, checkpoint: converted)
+            #expect(maximumDifference(a.layers, b.layers) <= 1e-6, "\(source)")
+        }
+    }
+
+    /// Hostile factors: a rope_freqs.weight of the wrong length, or a zero, negative or NaN divisor,
+    /// open for inspection only if they can be read at all, and never run.
+    @Test func badFrequencyFactorsAreRefusedByName() throws {
+        let good = try Data(contentsOf: URL(fileURLWithPath: fixturePath("gguf/llama3/tiny-llama3-F32.gguf")))
+        let header = try good.withUnsafeBytes { raw throws(QKVError) in try GGUFHeader(raw) }
+        let tensor = try #require(header.tensors.first { $0.name == "rope_freqs.weight" })
+        let offset = Int(header.dataStart + tensor.dataOffset)
+        for (value, shown) in [(Float(0), "0.0"), (-1, "-1.0"), (.nan, "nan")] {
+            var bytes = [UInt8](good)
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.replaceSubrange(offset + 8..<offset + 12, with: $0) }
+            let path = try temporaryFile(bytes, name: "bad-rope.gguf")
+            do {
+                _ = try CheckpointLoader.open(path: path)
+                Issue.record("a rope_freqs factor of \(shown) opened")
+            } catch let error as LocatedError {
+                #expect(error.path == path)
+                #expect(error.error == .invalidConfig(key: "rope_freqs.weight[2]", expected: "a positive finite frequency factor", found: shown))
             }
         }
     }

@@ -510,7 +510,7 @@ import Testing
     @Test func metadataOfTheWrongType() throws {
         var tiny = TinyGGUF()
         tiny.set("llama.block_count", GGUFBytes.text("llama.block_count", "1"))
-        #expect(try Self.modelError(tiny) == .wrongMetadataType(key: "llama.block_count", expected: "i64", found: "string"))
+        #expect(try Self.modelError(tiny) == .wrongMetadataType(key: "llama.block_count", expected: "an integer", found: "string"))
         tiny = TinyGGUF()
         tiny.set("llama.rope.freq_base", GGUFBytes.text("llama.rope.freq_base", "1e4"))
         #expect(try Self.modelError(tiny) == .wrongMetadataType(key: "llama.rope.freq_base", expected: "f64", found: "string"))

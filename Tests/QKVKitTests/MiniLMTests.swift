@@ -7,21 +7,10 @@ import Testing
 /// against token ids and eager attention that transformers wrote (scripts/make_minilm_reference.py).
 /// Tolerance: 1e-4 absolute on every probability (measured: about 2e-6).
 @Suite(.serialized) struct MiniLMTests {
-    static let cache = ProcessInfo.processInfo.environment["QKV_MODEL_CACHE"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/qkv-models").path
-
-    /// The model folder, fetched once if it is not there yet.
-    static let folder: String? = {
-        let folder = cache + "/all-MiniLM-L6-v2"
-        if !FileManager.default.fileExists(atPath: folder + "/model.safetensors") {
-            let fetch = Process()
-            fetch.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            fetch.arguments = ["bash", repositoryRoot.appendingPathComponent("scripts/fetch_minilm.sh").path, cache]
-            try? fetch.run()
-            fetch.waitUntilExit()
-        }
-        return FileManager.default.fileExists(atPath: folder + "/model.safetensors") ? folder : nil
-    }()
+    /// The model folder, fetched on first use (a failed fetch is an error that says why).
+    static func folder() throws -> String {
+        (try ModelCache.path("all-MiniLM-L6-v2/model.safetensors", fetchedBy: "fetch_minilm.sh") as NSString).deletingLastPathComponent
+    }
 
     struct Sentence {
         var text: String
@@ -41,8 +30,7 @@ import Testing
     }
 
     func model() throws -> Checkpoint {
-        let folder = try #require(Self.folder, "all-MiniLM-L6-v2 is missing and could not be fetched: run scripts/fetch_minilm.sh")
-        return try CheckpointLoader.open(path: folder)
+        try CheckpointLoader.open(path: try Self.folder())
     }
 
     @Test func inspectCountsParametersAndBuffer() throws {
@@ -53,6 +41,20 @@ import Testing
         #expect(counts.buffers.first?.shape == [1, 512])
         #expect(counts.buffers.first?.dtype == .i64)
         #expect(counts.groups.count == 8)
+    }
+
+    /// A text longer than 512 tokens is refused, or with truncation keeps [CLS], the first 510
+    /// tokens of the text and [SEP], as `tokenizer(text, truncation=True, max_length=512)` does.
+    @Test func longTextIsRefusedOrTruncatedLikeTheTokenizer() throws {
+        let checkpoint = try model()
+        let text = String(repeating: "word ", count: 600)
+        #expect(thrownQKVError { _ = try AttentionRunner.tokens(for: .text(text), checkpoint: checkpoint) }
+            == .tooManyTokens(count: 602, maximum: 512))
+        let ids = try AttentionRunner.tokens(for: .text(text), checkpoint: checkpoint, truncate: true).map(\.id)
+        #expect(ids == [101] + Array(repeating: 2773, count: 510) + [102])
+        let listed = try AttentionRunner.tokens(
+            for: .tokens(Array(repeating: "7", count: 600).joined(separator: ",")), checkpoint: checkpoint, truncate: true)
+        #expect(listed.count == 512)
     }
 
     @Test func textTokensAndAttentionMatchTransformers() throws {

@@ -308,12 +308,32 @@ func strippingANSI(_ text: String) -> String {
     }
 
     @Test func failuresNameThePathAndLeaveNothing() throws {
-        #expect(throws: FileWriteError(path: "/nonexistent-qkv/x.png", reason: "No such file or directory")) {
+        #expect(throws: FileWriteError(path: "/nonexistent-qkv/x.png", reason: "the folder /nonexistent-qkv does not exist")) {
             try AtomicFile.write([1], to: "/nonexistent-qkv/x.png")
         }
         let folder = URL(fileURLWithPath: temporaryPath("x")).deletingLastPathComponent().path
         #expect(throws: FileWriteError(path: folder, reason: "is a folder")) { try AtomicFile.write([1], to: folder) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+
+    @Test func writerInPiecesCommitsOnlyAtTheEnd() throws {
+        let path = temporaryPath("dump.json")
+        try AtomicFile.write(Array("old".utf8), to: path)
+        do {
+            let writer = try AtomicFileWriter(path: path)
+            try Array("new ".utf8).withUnsafeBytes { try writer.write($0) }
+            // Dropped before commit: the destination keeps its old content and no temporary remains.
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["dump.json"])
+
+        let writer = try AtomicFileWriter(path: path)
+        for piece in ["new ", "content"] { try Array(piece.utf8).withUnsafeBytes { try writer.write($0) } }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")  // not yet committed
+        try writer.commit()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new content")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["dump.json"])
     }
 
     @Test func devicesAreWrittenInPlace() throws {

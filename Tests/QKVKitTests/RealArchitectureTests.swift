@@ -22,7 +22,7 @@ import Testing
 
     static let models = [
         "tiny-bert", "tiny-bert-prefixed", "tiny-gpt2", "tiny-gpt2-model", "tiny-gpt2-inverse-scale", "tiny-llama", "tiny-llama-sharded", "tiny-llama-model",
-        "tiny-qwen2", "tiny-qwen3", "tiny-mistral",
+        "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral",
     ]
 
     struct Reference {
@@ -191,7 +191,7 @@ import Testing
         // Inspectable; running would need the yarn rotary scaling.
         let checkpoint = try CheckpointLoader.open(path: path)
         #expect(thrownQKVError { _ = try checkpoint.runnable() }
-            == .invalidConfig(key: "rope_parameters.rope_type", expected: "default", found: "yarn"))
+            == .invalidConfig(key: "rope_parameters.rope_type", expected: "default or llama3", found: "yarn"))
     }
 }
 

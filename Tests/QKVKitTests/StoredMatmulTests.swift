@@ -124,3 +124,20 @@ import Testing
         }
     }
 }
+
+/// On a CPU with AVX-512 the matrix products pair panels into 6×32 tiles; each element is still the
+/// same FMA chain, so `QKV_ISA=avx2` (the AVX2 tiles alone) must print the very same bytes: float32
+/// weights (tiny-bert), K-quants (256-wide rows: every tile paired) and f16 through the stored path,
+/// and 40 tokens so the attention head pairs its key panels too.
+@Suite struct WideTileTests {
+    @Test(arguments: ["fixtures/hf/tiny-bert", "fixtures/gguf/tiny/tiny-llama-k-Q4_K_M.gguf",
+                      "fixtures/gguf/tiny/tiny-llama-s-F16.gguf", "fixtures/gguf/llama3/tiny-llama3-Q8_0.gguf"])
+    func avx512TilesGiveTheAVX2Bits(model: String) throws {
+        let tokens = (0..<40).map { String(($0 * 7) % 50) }.joined(separator: ",")
+        let arguments = ["run", model, "--tokens", tokens, "--format", "json", "--layers", "all"]
+        let wide = try runQKV(arguments), narrow = try runQKV(arguments, environment: ["QKV_ISA": "avx2"])
+        #expect(wide.status == 0 && narrow.status == 0, "\(wide.stderr)\(narrow.stderr)")
+        #expect(wide.stdout == narrow.stdout)
+        #expect(wide.stdout.count > 10_000)
+    }
+}

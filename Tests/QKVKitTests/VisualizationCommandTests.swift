@@ -102,7 +102,7 @@ func runQKVBytes(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8
     }
 
     @Test func everyFormatOnMiniLM() throws {
-        let folder = try #require(MiniLMTests.folder, "all-MiniLM-L6-v2 is missing: run scripts/fetch_minilm.sh")
+        let folder = try MiniLMTests.folder()
         try checkEveryFormat(folder, ["--text", "Attention is all you need."], tokenCount: 8, layers: 6, heads: 12)
     }
 
@@ -142,7 +142,7 @@ func runQKVBytes(_ arguments: [String]) throws -> (status: Int32, stdout: [UInt8
         for format in ["table", "png"] {
             let result = try runQKV(["run", "fixtures/seed.qkv", "--text", "x1", "--format", format, "-o", "/nonexistent-qkv/out"])
             #expect(result.status == 1 && result.stdout.isEmpty)
-            #expect(result.stderr == "qkv: error: /nonexistent-qkv/out: cannot write: No such file or directory\n")
+            #expect(result.stderr == "qkv: error: /nonexistent-qkv/out: cannot write: the folder /nonexistent-qkv does not exist\n")
         }
     }
 

@@ -21,6 +21,10 @@ typedef enum {
 /// The best qkv_isa this CPU and OS support (checked once, then cached).
 qkv_isa qkv_best_isa(void);
 
+/// Whether the AVX2 matrix products run AVX-512 tiles (same bits, more per cycle): the CPU has
+/// AVX-512F and the environment does not say QKV_ISA=avx2.
+bool qkv_uses_avx512(void);
+
 /// out[m, n] (+)= x[m, k] · B (+ bias[n]), single-threaded.
 ///
 /// B[k, n] is w[k, n] when !transposed, and w[n, k]ᵀ when transposed (PyTorch nn.Linear).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Opens any file or folder qkv reads, deciding the format by content, never by file name.
 public enum FormatDetection {
     /// A QKV file (plain or wrapped), a GGUF file (or any shard of a split one), a llama2.c
@@ -14,7 +16,13 @@ public enum FormatDetection {
     }
 
     private static func detect(path: String, tokenizer: TokenizerFile?) throws -> any TensorContainer {
-        if isDirectory(path) { return try SafetensorsFolder(path: path) }
+        if isDirectory(path) {
+            let single = joinPath(path, "model.safetensors"), index = joinPath(path, "model.safetensors.index.json")
+            guard pathExists(single) || pathExists(index) else {
+                throw LocatedError(path: path, error: .noCheckpointInFolder(found: checkpointFiles(in: path)))
+            }
+            return try SafetensorsFolder(path: path)
+        }
         let (first, size) = try located(path) { () throws(QKVError) in
             let file = try InputFile(path: path)
             return (try file.read(at: 0, count: Llama2cHeader.legacyHeaderSize), file.size)
@@ -31,8 +39,33 @@ public enum FormatDetection {
         if detectDeflateContainer(first) != nil {
             return try located(path) { () throws(QKVError) in try QKVFile(path: path) }
         }
+        if looksLikeJSONObject(first), try isModelConfiguration(path) {
+            throw LocatedError(path: path, error: .configurationNotWeights)
+        }
         if looksLikeSafetensors(first) || looksLikeJSONObject(first) { return try SafetensorsFolder(path: path) }
         throw LocatedError(path: path, error: .unrecognizedFormat(found: Array(first.prefix(8))))
+    }
+
+    /// Files in a folder whose content qkv would read (QKV, GGUF, llama2.c, safetensors), sorted.
+    static func checkpointFiles(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.sorted().filter { name in
+            let path = joinPath(folder, name)
+            guard !isDirectory(path), let file = try? InputFile(path: path), let first = try? file.read(at: 0, count: 16) else {
+                return false
+            }
+            return first.starts(with: GGUFHeader.magic) || first.starts(with: QKVHeader.magic)
+                || first.starts(with: Llama2cHeader.magic) || looksLikeSafetensors(first)
+        }
+    }
+
+    /// A JSON object with `model_type` or `architectures` and no `weight_map`: a config.json.
+    static func isModelConfiguration(_ path: String) throws -> Bool {
+        let file = try located(path) { () throws(QKVError) in try InputFile(path: path) }
+        guard file.size <= 16 << 20, let bytes = try? file.read(at: 0, count: Int(file.size)),
+              let json = try? StrictJSON.parse(bytes, what: "json", duplicateKeys: .keep)
+        else { return false }
+        return json["weight_map"] == nil && (json["model_type"] != nil || json["architectures"] != nil)
     }
 
     /// safetensors: a little-endian u64 header length, then a JSON object (possibly after spaces).

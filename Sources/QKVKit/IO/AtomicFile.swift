@@ -11,6 +11,11 @@ public struct FileWriteError: Error, CustomStringConvertible, Sendable, Equatabl
     public let path: String
     public let reason: String
 
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     public var description: String { "\(path): cannot write: \(reason)" }
 }
 
@@ -21,16 +26,36 @@ public enum AtomicFile {
     /// A destination that exists and is not a regular file (a terminal, a pipe, /dev/null) is
     /// written in place instead: renaming over it would replace the device. A folder is an error.
     public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
+        let writer = try AtomicFileWriter(path: path)
+        let failure = bytes.withUnsafeBytes { raw -> FileWriteError? in
+            do throws(FileWriteError) { try writer.write(raw) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+        try writer.commit()
+    }
+}
+
+/// `AtomicFile.write` in pieces, for results too large to hold whole (a JSON dump of every head):
+/// bytes go to the temporary file as they come, and `commit()` renames it over the destination.
+/// A writer dropped before `commit()` removes its temporary file and leaves the destination alone.
+public final class AtomicFileWriter {
+    public let path: String
+    private var descriptor: Int32
+    /// The temporary file renamed over `path` on commit; nil when writing a device in place.
+    private let temporary: String?
+    private var finished = false
+
+    public init(path: String) throws(FileWriteError) {
+        self.path = path
         var status = stat()
         if stat(path, &status) == 0 {
             let type = status.st_mode & S_IFMT
             if type == S_IFDIR { throw FileWriteError(path: path, reason: "is a folder") }
             if type != S_IFREG {
-                let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+                descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
                 guard descriptor >= 0 else { throw FileWriteError(path: path, reason: systemError()) }
-                let failure = writeAll(bytes, to: descriptor)
-                close(descriptor)
-                if let failure { throw FileWriteError(path: path, reason: failure) }
+                temporary = nil
                 return
             }
         }
@@ -38,38 +63,64 @@ public enum AtomicFile {
         let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else { throw FileWriteError(path: path, reason: "not a file name") }
+        guard isDirectory(folder) else { throw FileWriteError(path: path, reason: "the folder \(folder) does not exist") }
         let temporary = (folder == "/" ? "" : folder) + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
-
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileWriteError(path: path, reason: systemError()) }
-        var failure = writeAll(bytes, to: descriptor)
-        if failure == nil && fsync(descriptor) != 0 { failure = systemError() }
-        if close(descriptor) != 0 && failure == nil { failure = systemError() }
-        if failure == nil && rename(temporary, path) != 0 { failure = systemError() }
-        if let failure {
-            unlink(temporary)
+        self.temporary = temporary
+    }
+
+    /// Appends every byte, retrying after signals. A failure abandons the file.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(FileWriteError) {
+        precondition(!finished, "write after commit")
+        if let failure = AtomicFile.writeAll(bytes, to: descriptor) {
+            abandon()
             throw FileWriteError(path: path, reason: failure)
         }
     }
 
-    /// Writes every byte, retrying after signals; the error text on failure.
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> String? {
-        bytes.withUnsafeBytes { raw -> String? in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc_write(descriptor, raw.baseAddress! + offset, min(raw.count - offset, 1 << 30))
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return systemError()
-                }
-                offset += written
-            }
-            return nil
+    /// Flushes the temporary file to disk and renames it over `path`.
+    public func commit() throws(FileWriteError) {
+        precondition(!finished, "commit twice")
+        finished = true
+        var failure: String?
+        if temporary != nil && fsync(descriptor) != 0 { failure = systemError() }
+        if close(descriptor) != 0 && failure == nil { failure = systemError() }
+        if let temporary, failure == nil && rename(temporary, path) != 0 { failure = systemError() }
+        if let failure {
+            if let temporary { unlink(temporary) }
+            throw FileWriteError(path: path, reason: failure)
         }
     }
 
-    private static func systemError() -> String { String(cString: strerror(errno)) }
+    private func abandon() {
+        guard !finished else { return }
+        finished = true
+        close(descriptor)
+        if let temporary { unlink(temporary) }
+    }
+
+    deinit { abandon() }
 }
+
+extension AtomicFile {
+    /// Writes every byte to `descriptor` (a file, stdout), retrying after signals and short writes;
+    /// the error text on failure.
+    public static func writeAll(_ raw: UnsafeRawBufferPointer, to descriptor: Int32) -> String? {
+        var offset = 0
+        while offset < raw.count {
+            let written = Glibc_write(descriptor, raw.baseAddress! + offset, min(raw.count - offset, 1 << 30))
+            if written < 0 {
+                if errno == EINTR { continue }
+                return systemError()
+            }
+            offset += written
+        }
+        return nil
+    }
+}
+
+private func systemError() -> String { String(cString: strerror(errno)) }
 
 /// `write(2)`, named apart from `AtomicFile.write`.
 @inline(__always)

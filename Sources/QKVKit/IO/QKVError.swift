@@ -97,6 +97,8 @@ public enum QKVError: Error, Equatable, Sendable {
 
     // MARK: Files
     case cannotOpen(reason: String)
+    /// A model qkv reads but whose forward pass needs something qkv does not implement yet.
+    case unsupportedFeature(what: String)
 
     // MARK: GGUF
     case badGGUFMagic(found: [UInt8])
@@ -107,6 +109,10 @@ public enum QKVError: Error, Equatable, Sendable {
     /// Two tensors claim the same bytes of the data section.
     case tensorsOverlap(first: String, second: String, offset: UInt64)
     case unrecognizedFormat(found: [UInt8])
+    /// A folder without Hugging Face weights; `found` lists the checkpoint files it does hold.
+    case noCheckpointInFolder(found: [String])
+    /// A config.json given where a checkpoint was expected.
+    case configurationNotWeights
     case other(String)
 }
 
@@ -189,7 +195,7 @@ extension QKVError: CustomStringConvertible {
         case let .invalidConfig(key, expected, found):
             return "\(key): expected \(expected), found \(found)"
         case let .unsupportedTensorDType(tensor, dtype):
-            return "tensor \"\(tensor)\": dtype \(dtype) is not supported for weights (expected F32, F16 or BF16)"
+            return "tensor \"\(tensor)\": dtype \(dtype) is not supported for weights (expected a float or quantized type)"
         case .emptyTokenList:
             return "tokens: expected at least one token, found none"
         case let .invalidToken(token):
@@ -199,7 +205,7 @@ extension QKVError: CustomStringConvertible {
         case let .unknownTokenText(text):
             return "tokens: \"\(text)\" is not in the vocabulary (tokenizer.tokens)"
         case let .tooManyTokens(count, maximum):
-            return "tokens: \(count) tokens, the model takes at most \(maximum)"
+            return "tokens: \(count) tokens, the model takes at most \(maximum) (truncating keeps the first \(maximum))"
         case let .noTokenizer(lookedFor):
             return "tokens: text needs a tokenizer, and the checkpoint has none (looked for \(lookedFor)); give the token ids instead"
         case let .tokenizerNotApplicable(format):
@@ -272,10 +278,19 @@ extension QKVError: CustomStringConvertible {
             return "tensor \(jsonQuoted(tensor)): type \(type) cannot be dequantized yet (supported: \(supported))"
         case let .tensorsOverlap(first, second, offset):
             return "tensor \(jsonQuoted(second)): data at offset \(offset) overlaps tensor \(jsonQuoted(first))"
+        case let .unsupportedFeature(what):
+            return "this model needs \(what), which qkv does not implement yet; inspect and verify still work"
         case let .cannotOpen(reason):
             return "cannot open: \(reason)"
         case let .unrecognizedFormat(found):
+            if found.isEmpty { return "format: the file is empty" }
             return "format: not a QKV, GGUF, llama2.c, zlib, gzip or safetensors file (first bytes \(hex(found)))"
+        case let .noCheckpointInFolder(found):
+            let seen = found.isEmpty ? "it holds no file qkv reads"
+                : "it holds \(found.prefix(3).joined(separator: ", "))\(found.count > 3 ? " …" : ""): pass one of them"
+            return "no checkpoint: looked for model.safetensors and model.safetensors.index.json (a Hugging Face folder); \(seen)"
+        case .configurationNotWeights:
+            return "this is a model's config.json, not its weights: pass the folder that holds it"
         case let .other(message):
             return message
         }

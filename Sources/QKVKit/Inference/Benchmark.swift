@@ -16,6 +16,8 @@ public struct BenchmarkResult: Sendable {
     public var peakResidentBytes: Int
     /// Parameters per stored weight type (`Q4_K`, `f32`, …), most first.
     public var weightFormats: [(type: String, parameters: Int)] = []
+    /// The matrix kernels that ran (`Kernels.matmulInstructionSet`): speed depends on them.
+    public var kernels = Kernels.matmulInstructionSet
 
     public var sorted: [Double] { forwardMilliseconds.sorted() }
     public var minimum: Double { sorted.first ?? 0 }

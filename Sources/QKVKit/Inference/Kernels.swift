@@ -275,6 +275,37 @@ extension Kernels {
         }
     }
 
+    /// The inverse frequencies under a long-context `scaling`, in float32 step by step as
+    /// transformers computes them.
+    ///
+    /// llama3 (`_compute_llama3_parameters`): with wavelen = 2π / inv_freq, low = original / low_freq_factor,
+    /// high = original / high_freq_factor: wavelen > low → inv_freq / factor; wavelen < high → inv_freq;
+    /// between → (1 − s)·inv_freq / factor + s·inv_freq, s = (original / wavelen − low_freq_factor) /
+    /// (high_freq_factor − low_freq_factor). Frequency factors (llama.cpp's `rope_freqs`): inv_freq / factor.
+    public static func ropeInverseFrequencies(headDim: Int, theta: Float, scaling: RopeScaling?) -> [Float] {
+        let base = ropeInverseFrequencies(headDim: headDim, theta: theta)
+        switch scaling {
+        case nil:
+            return base
+        case let .frequencyFactors(factors):
+            precondition(factors.count == base.count, "one factor per rotary pair")
+            return zip(base, factors).map { $0 / $1 }
+        case let .llama3(factor, lowFactor, highFactor, original):
+            // torch does these element-wise steps in float32; the Python scalars enter as float32.
+            let factor = Float(factor), lowFactor = Float(lowFactor), highFactor = Float(highFactor)
+            let lowWavelength = Float(Double(original) / Double(lowFactor))
+            let highWavelength = Float(Double(original) / Double(highFactor))
+            let span = Float(Double(highFactor) - Double(lowFactor))
+            return base.map { inverse in
+                let wavelength = Float(2 * Double.pi) / inverse
+                if wavelength > lowWavelength { return inverse / factor }
+                if wavelength < highWavelength { return inverse }
+                let smooth = (Float(original) / wavelength - lowFactor) / span
+                return (1 - smooth) * inverse / factor + smooth * inverse
+            }
+        }
+    }
+
     /// q[rows, heads*headDim] rotated in place, row t at position startPosition + t,
     /// Hugging Face rotate-half convention (dimension i pairs with i + headDim/2).
     ///

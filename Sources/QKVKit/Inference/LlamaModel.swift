@@ -41,7 +41,7 @@ public struct LlamaModel: TransformerModel {
                 wUp: try w.linear(p + "w_up"), wDown: try w.linear(p + "w_down"),
                 bGate: try w.optional(p + "b_gate"), bUp: try w.optional(p + "b_up"), bDown: try w.optional(p + "b_down"))
         }
-        let frequencies = Kernels.ropeInverseFrequencies(headDim: c.headDim, theta: Float(c.ropeTheta!))
+        let frequencies = Kernels.ropeInverseFrequencies(headDim: c.headDim, theta: Float(c.ropeTheta!), scaling: c.ropeScaling)
         weights = Weights(embed: try w.embedding("embed"), layers: layers, inverseFrequencies: frequencies)
         config = c
         threads = w.threads

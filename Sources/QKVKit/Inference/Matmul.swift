@@ -32,9 +32,10 @@ extension Kernels {
              rows: rows, inner: inner, cols: cols, accumulate: accumulate, threads: threads)
     }
 
-    /// The instruction set the matmul kernels use on this machine ("avx2-fma" or "generic").
+    /// The instruction set the matmul kernels use on this machine: "avx512" (AVX2 kernels with
+    /// AVX-512 tiles, the same bits), "avx2-fma" or "generic".
     public static var matmulInstructionSet: String {
-        qkv_best_isa() == QKV_ISA_AVX2_FMA ? "avx2-fma" : "generic"
+        qkv_best_isa() != QKV_ISA_AVX2_FMA ? "generic" : qkv_uses_avx512() ? "avx512" : "avx2-fma"
     }
 
     /// out (+)= x · B (+ bias) over strided operands; see `GemmOperands`. `portable` pins the

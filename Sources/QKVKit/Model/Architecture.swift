@@ -12,15 +12,20 @@ public struct TensorSpec: Sendable {
 }
 
 /// What a file offers an architecture besides its settings, for defaults that depend on it.
-public struct ConfigContext: Sendable {
+public struct ConfigContext {
     /// Shapes of the tensors, by canonical name.
     public var shapes: [String: [Int]]
     /// Entries of the token list the file carries (GGUF `tokenizer.ggml.tokens`), if any.
     public var tokenCount: Int?
+    /// The values of a small tensor that is part of the config rather than the weights (GGUF
+    /// `rope_freqs.weight`), decoded on request; the caller checks its shape first.
+    public var tensorValues: (String) throws(QKVError) -> [Float]
 
-    public init(shapes: [String: [Int]], tokenCount: Int?) {
+    public init(shapes: [String: [Int]], tokenCount: Int?,
+                tensorValues: @escaping (String) throws(QKVError) -> [Float] = { name throws(QKVError) in throw .missingTensor(name) }) {
         self.shapes = shapes
         self.tokenCount = tokenCount
+        self.tensorValues = tensorValues
     }
 }
 

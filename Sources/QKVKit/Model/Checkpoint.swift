@@ -61,8 +61,21 @@ public final class Checkpoint: @unchecked Sendable {
         let settingsPath = if case let .huggingFace(_, file) = source.settings { file } else { container.path }
         let shapes = Dictionary(infos.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
         let tokenCount: Int? = if case let .strings(tokens)? = container.metadata["tokenizer.ggml.tokens"] { tokens.count } else { nil }
+        let described = infos
         var config = try located(settingsPath) { () throws(QKVError) in
-            try definition.configuration(settings, context: ConfigContext(shapes: shapes, tokenCount: tokenCount))
+            try definition.configuration(settings, context: ConfigContext(shapes: shapes, tokenCount: tokenCount) { name throws(QKVError) in
+                guard let info = described.first(where: { $0.name == name }) else { throw .missingTensor(name) }
+                do {
+                    let tensor = try container.decode(info.stored, verify: true, threads: 1)
+                    return Array(UnsafeBufferPointer(start: tensor.pointer, count: tensor.count))
+                } catch let error as LocatedError {
+                    throw error.error
+                } catch let error as QKVError {
+                    throw error
+                } catch {
+                    throw .other(String(describing: error))
+                }
+            })
         }
         Self.markTiedCopies(&infos, config: config)
         try located(container.path) { () throws(QKVError) in
@@ -207,14 +220,7 @@ public final class Checkpoint: @unchecked Sendable {
         defer { lock.unlock() }
         if let loadedTokenizer { return try loadedTokenizer.get() }
         let result = Result { () throws -> (any TextTokenizer)? in
-            switch try container.tokenizerSource() {
-            case nil, .tokenList?: return nil
-            case let .huggingFaceJSONFile(url)?: return try TokenizerLoader.load(tokenizerJSON: url)
-            case let .huggingFaceJSON(bytes, file)?: return try TokenizerLoader.tokenizer(tokenizerJSON: bytes, file: file)
-            case let .wordPieceVocabulary(url, config)?: return try TokenizerLoader.load(wordPieceVocabulary: url, config: config)
-            case let .gguf(header)?: return try TokenizerLoader.tokenizer(gguf: header)
-            case let .llama2c(vocabulary)?: return Llama2cTokenizer(vocabulary)
-            }
+            try container.tokenizerSource().flatMap(TokenizerLoader.tokenizer(source:))
         }
         loadedTokenizer = result
         return try result.get()

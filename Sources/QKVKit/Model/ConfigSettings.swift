@@ -145,7 +145,15 @@ public struct ConfigSettings {
             number = integer
         case let .metadata(name):
             spelling = name
-            number = try metadata.int(name)!
+            do {
+                number = try metadata.int(name)!
+            } catch {
+                // GGUF has eight integer types, all read as i64: say "an integer", not "i64".
+                if isGGUF, case let .wrongMetadataType(key, _, found) = error {
+                    throw .wrongMetadataType(key: key, expected: "an integer", found: found)
+                }
+                throw error
+            }
         }
         guard number >= 1 && number <= Int64(Self.maximumCount) else {
             switch source {

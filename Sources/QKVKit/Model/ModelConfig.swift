@@ -30,6 +30,18 @@ public enum RopeLayout: String, Sendable, CaseIterable {
     case adjacentPairs = "adjacent"
 }
 
+/// Rotary frequencies rescaled for long contexts. Attention is computed with
+/// inv_freq[i] = θ^(−2i/h) changed as each case says.
+public enum RopeScaling: Sendable, Equatable {
+    /// transformers' `rope_type: "llama3"` (Llama 3.1 and later): wavelengths 2π/inv_freq above
+    /// `originalContextLength / lowFrequencyFactor` are stretched by `factor`, those below
+    /// `originalContextLength / highFrequencyFactor` kept, and those between interpolated smoothly.
+    case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalContextLength: Int)
+    /// Per-pair divisors: inv_freq[i] / factors[i] (llama.cpp's `rope_freqs.weight` in a GGUF file,
+    /// which its converter computes from the llama3 parameters; `qkv.rope_frequency_factors`).
+    case frequencyFactors([Float])
+}
+
 /// The blueprint of a model: sizes and constants, resolved from whatever the file says (every
 /// default already applied by the architecture's definition), no weights.
 public struct ModelConfig: Sendable, Equatable {
@@ -50,6 +62,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var normEpsilon: Double?
     public var ropeTheta: Double?
     public var ropeLayout = RopeLayout.halves
+    /// Long-context rescaling of the rotary frequencies (Llama 3.1+); nil for plain RoPE.
+    public var ropeScaling: RopeScaling?
     public var typeVocabSize: Int?
     public var tiedEmbeddings: Bool
     /// The MLP nonlinearity (BERT gelu, GPT-2 gelu_new, LLaMA silu).

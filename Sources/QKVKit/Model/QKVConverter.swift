@@ -18,6 +18,10 @@ public struct QKVConverter {
         /// Integer buffers (such as `position_ids`), which QKV does not store: they are not parameters.
         public var skippedBuffers: [String]
         public var bytes: Int
+        /// The source's tokenizer when QKV v1 cannot keep it (a GGUF or llama2.c tokenizer: QKV keeps
+        /// a Hugging Face `tokenizer.json` only), so the written file's `--text` splits on whitespace
+        /// over `tokenizer.tokens` instead; nil when the tokenizer was kept or there was none.
+        public var tokenizerNotKept: String?
     }
 
     /// The QKV bytes for `checkpoint`; `progress` receives (tensors done, tensors total).
@@ -34,11 +38,19 @@ public struct QKVConverter {
         }
         var metadata = Self.metadata(for: checkpoint)
         if let json = try checkpoint.tokenizerJSONText() { metadata[QKVFile.tokenizerJSONKey] = .string(json) }
+        var tokenizerNotKept: String?
+        switch try checkpoint.container.tokenizerSource() {
+        case .gguf?: tokenizerNotKept = "the GGUF tokenizer (tokenizer.ggml.*)"
+        case .llama2c?: tokenizerNotKept = "the llama2.c tokenizer.bin"
+        case .wordPieceVocabulary?: tokenizerNotKept = "the WordPiece vocab.txt"
+        case .huggingFaceJSONFile?, .huggingFaceJSON?, .tokenList?, nil: break
+        }
         let writer = QKVWriter(metadata: metadata, tensors: written)
         let bytes = writer.bytes(wrap: wrap)
         let summary = Summary(
             tensorCount: written.count, parameters: parameters.reduce(0) { $0 + $1.elementCount },
-            skippedBuffers: checkpoint.tensors.filter { !$0.isParameter }.map(\.storedName), bytes: bytes.count)
+            skippedBuffers: checkpoint.tensors.filter { !$0.isParameter }.map(\.storedName), bytes: bytes.count,
+            tokenizerNotKept: tokenizerNotKept)
         return (bytes, summary)
     }
 
@@ -75,6 +87,17 @@ public struct QKVConverter {
             metadata["qkv.mlp_bias"] = .int(c.mlpBias ? 1 : 0)
             metadata["qkv.qk_norm"] = .int(c.queryKeyNorm ? 1 : 0)
             if let window = c.slidingWindow { metadata["qkv.sliding_window"] = .int(Int64(window)) }
+            switch c.ropeScaling {
+            case nil: break
+            case let .llama3(factor, low, high, original):
+                metadata["qkv.rope_scaling"] = .string("llama3")
+                metadata["qkv.rope_scaling_factor"] = .double(factor)
+                metadata["qkv.rope_low_freq_factor"] = .double(low)
+                metadata["qkv.rope_high_freq_factor"] = .double(high)
+                metadata["qkv.rope_original_max_seq_len"] = .int(Int64(original))
+            case let .frequencyFactors(factors):
+                metadata["qkv.rope_frequency_factors"] = .floats(factors)
+            }
         }
         if let vocabulary = checkpoint.vocabulary { metadata["tokenizer.tokens"] = .strings(vocabulary) }
         return metadata

@@ -50,45 +50,76 @@ extension AttentionReport {
     }
 
     /// `{"tokens":[{"id":…,"text":…}],"layers":[{"layer":L,"heads":[{"head":H,"scores":[[…]]}]}]}`.
-    public func json(decimals: Int?) -> JSONValue {
-        let number = { (value: Float) -> JSONValue in
-            guard let decimals else { return .float(value) }
-            return .double(Double(fixed(Double(value), decimals: decimals)) ?? Double(value))
+    public func json(decimals: Int?) -> String {
+        var text = ""
+        writeJSON(decimals: decimals, to: &text)
+        return text
+    }
+
+    /// `json(decimals:)` written piece by piece to `out`: no document tree is built, so dumping every
+    /// head of a deep model takes little memory beyond the attention itself.
+    public func writeJSON(decimals: Int?, to out: inout some TextOutputStream) {
+        // Swift's shortest round-trip form (0.9, 1e-05) is valid JSON, as JSONValue writes it.
+        let number = { (value: Float) -> String in
+            guard let decimals else { return value.isFinite ? value.description : "null" }
+            let rounded = Double(fixed(Double(value), decimals: decimals)) ?? Double(value)
+            return rounded.isFinite ? rounded.description : "null"
         }
-        return .object([
-            ("tokens", .array(tokens.map { .object([("id", .int($0.id)), ("text", .string($0.text))]) })),
-            ("layers", .array(layers.map { layer in
-                .object([
-                    ("layer", .int(layer.layer)),
-                    ("heads", .array(heads.map { head in
-                        .object([
-                            ("head", .int(head)),
-                            ("scores", .array(tokens.indices.map { query in
-                                .array(tokens.indices.map { key in number(layer.score(head: head, query: query, key: key)) })
-                            })),
-                        ])
-                    })),
-                ])
-            })),
-        ])
+        out.write("{\"tokens\":[")
+        for (index, token) in tokens.enumerated() {
+            out.write(index == 0 ? "" : ",")
+            out.write("{\"id\":\(token.id),\"text\":\(jsonQuoted(token.text))}")
+        }
+        out.write("],\"layers\":[")
+        var row = ""
+        for (layerIndex, layer) in layers.enumerated() {
+            out.write(layerIndex == 0 ? "{" : ",{")
+            out.write("\"layer\":\(layer.layer),\"heads\":[")
+            for (headIndex, head) in heads.enumerated() {
+                out.write(headIndex == 0 ? "{" : ",{")
+                out.write("\"head\":\(head),\"scores\":[")
+                for query in tokens.indices {
+                    row.removeAll(keepingCapacity: true)
+                    row += query == 0 ? "[" : ",["
+                    for key in tokens.indices {
+                        if key > 0 { row += "," }
+                        row += number(layer.score(head: head, query: query, key: key))
+                    }
+                    row += "]"
+                    out.write(row)
+                }
+                out.write("]}")
+            }
+            out.write("]}")
+        }
+        out.write("]}")
     }
 
     /// One row per (layer, head, query, key), token texts last so the numeric columns come first.
     public func csv(decimals: Int?) -> String {
-        var lines = ["layer,head,query,key,score,query_token,key_token"]
+        var text = ""
+        writeCSV(decimals: decimals, to: &text)
+        return text
+    }
+
+    /// `csv(decimals:)` written line by line to `out` (no final newline, as `csv` has none).
+    public func writeCSV(decimals: Int?, to out: inout some TextOutputStream) {
+        out.write("layer,head,query,key,score,query_token,key_token")
+        let texts = tokens.map { csvField($0.text) }
+        var line = ""
         for layer in layers {
             for head in heads {
                 for query in tokens.indices {
                     for key in tokens.indices {
                         let score = layer.score(head: head, query: query, key: key)
                         let shown = decimals.map { fixed(Double(score), decimals: $0) } ?? score.description
-                        lines.append(
-                            "\(layer.layer),\(head),\(query),\(key),\(shown),\(csvField(tokens[query].text)),\(csvField(tokens[key].text))")
+                        line.removeAll(keepingCapacity: true)
+                        line += "\n\(layer.layer),\(head),\(query),\(key),\(shown),\(texts[query]),\(texts[key])"
+                        out.write(line)
                     }
                 }
             }
         }
-        return lines.joined(separator: "\n")
     }
 }
 

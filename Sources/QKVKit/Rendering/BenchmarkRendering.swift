@@ -8,6 +8,7 @@ extension BenchmarkResult {
             ("tokens_per_second", .double(rounded(tokensPerSecond))), ("gflops", .double(rounded(gigaflops))),
             ("peak_rss_bytes", .int(peakResidentBytes)),
             ("weights", .object(weightFormats.map { ($0.type, .int($0.parameters)) })),
+            ("kernels", .string(kernels)),
         ])
     }
 
@@ -15,6 +16,7 @@ extension BenchmarkResult {
         var table = TextTable(headers: ["measure", "value"], alignments: [.left, .right])
         let total = max(1, weightFormats.reduce(0) { $0 + $1.parameters })
         table.append(["weights", weightFormats.map { "\($0.type) \(percent($0.parameters, of: total))" }.joined(separator: ", ")])
+        table.append(["kernels", kernels])
         table.append(["load", fixed(loadMilliseconds, decimals: 2) + " ms"])
         table.append(["forward min", fixed(minimum, decimals: 3) + " ms"])
         table.append(["forward median", fixed(median, decimals: 3) + " ms"])

@@ -48,6 +48,18 @@ public struct InspectReport {
             if c.mlpBias { fields.append(("mlp_bias", .bool(true))) }
             if c.queryKeyNorm { fields.append(("qk_norm", .bool(true))) }
             if let window = c.slidingWindow { fields.append(("sliding_window", .int(window))) }
+            switch c.ropeScaling {
+            case nil: break
+            case let .llama3(factor, low, high, original):
+                fields.append(("rope_scaling", .object([
+                    ("type", .string("llama3")), ("factor", shortestNumber(factor)), ("low_freq_factor", shortestNumber(low)),
+                    ("high_freq_factor", shortestNumber(high)), ("original_max_seq_len", .int(original)),
+                ])))
+            case let .frequencyFactors(factors):
+                fields.append(("rope_scaling", .object([
+                    ("type", .string("frequency_factors")), ("factors", .array(factors.map { .float($0) })),
+                ])))
+            }
         }
         if let reason = c.unsupported { fields.append(("runnable", .string("no: \(reason)"))) }
         return fields
@@ -73,17 +85,32 @@ public struct InspectReport {
         }
     }
 
-    public func json() -> JSONValue {
+    /// Text values longer than this many bytes, and arrays longer than `maximumJSONArray`, are
+    /// replaced by a summary object in JSON unless `full` asks for everything.
+    public static let maximumJSONString = 4096
+    public static let maximumJSONArray = 256
+
+    /// The report as JSON. Without `full`, a long value becomes `{"omitted_bytes": N, "summary": …}`
+    /// (text) or `{"omitted_count": N, "first": […]}` (arrays), so a converted model's embedded
+    /// tokenizer.json or a 150k-token vocabulary does not bury the rest.
+    public func json(full: Bool = false) -> JSONValue {
+        func array(_ items: [JSONValue]) -> JSONValue {
+            guard !full, items.count > Self.maximumJSONArray else { return .array(items) }
+            return .object([("omitted_count", .int(items.count)), ("first", .array(Array(items.prefix(8))))])
+        }
         let metadata: [(String, JSONValue)] = checkpoint.metadata.entries.map { entry in
             switch entry.value {
             case let .int(value): (entry.key, .int(Int(value)))
             case let .double(value): (entry.key, shortestNumber(value))
+            case let .string(value) where !full && value.utf8.count > Self.maximumJSONString:
+                (entry.key, .object([("omitted_bytes", .int(value.utf8.count)),
+                                     ("summary", .string(Self.summary(of: value, key: entry.key)))]))
             case let .string(value): (entry.key, .string(value))
-            case let .strings(values): (entry.key, .array(values.map { .string($0) }))
-            case let .floats(values): (entry.key, .array(values.map { .float($0) }))
+            case let .strings(values): (entry.key, array(values.map { .string($0) }))
+            case let .floats(values): (entry.key, array(values.map { .float($0) }))
             case let .bool(value): (entry.key, .bool(value))
-            case let .ints(values): (entry.key, .array(values.map { .int(Int($0)) }))
-            case let .doubles(values): (entry.key, .array(values.map { .double($0) }))
+            case let .ints(values): (entry.key, array(values.map { .int(Int($0)) }))
+            case let .doubles(values): (entry.key, array(values.map { .double($0) }))
             }
         }
         let groups: [JSONValue] = counts.groups.map { group in

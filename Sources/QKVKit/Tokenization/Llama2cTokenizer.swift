@@ -52,8 +52,13 @@ public struct Llama2cTokenizer: TextTokenizer {
         }
     }
 
-    public func encode(_ text: String) throws -> [Int] {
-        try encode(bytes: Array(text.utf8))
+    /// With `addSpecialTokens` false, neither BOS nor EOS, whatever `addBOS` and `addEOS` say.
+    public func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
+        guard !addSpecialTokens else { return try encode(bytes: Array(text.utf8)) }
+        var plain = self
+        plain.addBOS = false
+        plain.addEOS = false
+        return try plain.encode(bytes: Array(text.utf8))
     }
 
     /// run.c's `encode` of a byte string (which need not be UTF-8), up to its first NUL.

@@ -19,8 +19,8 @@ struct PipelineTokenizer: TextTokenizer {
     let tokenTexts: [Int: String]
     let vocabularySize: Int
 
-    func encode(_ text: String) throws -> [Int] {
-        var ids = prefixIDs
+    func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
+        var ids = addSpecialTokens ? prefixIDs : []
         var cache: [TokenBytes: [Int]] = [:]
         var words: [[Unicode.Scalar]] = []
         for segment in rawAddedTokens.split(Array(text.unicodeScalars)) {
@@ -47,7 +47,7 @@ struct PipelineTokenizer: TextTokenizer {
                 }
             }
         }
-        ids += suffixIDs
+        if addSpecialTokens { ids += suffixIDs }
         return ids
     }
 

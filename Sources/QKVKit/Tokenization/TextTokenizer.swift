@@ -1,9 +1,13 @@
 /// Turns text into the token ids a checkpoint was trained on, the way Hugging Face
 /// `tokenizers` does for the same `tokenizer.json` (or BERT `vocab.txt`).
 public protocol TextTokenizer: Sendable {
-    /// Ids for `text`, including the special tokens the tokenizer's post-processor adds
-    /// (BERT: `[CLS] … [SEP]`; GPT-2: none).
+    /// Ids for `text` with the model's defaults: the special tokens the tokenizer adds around a
+    /// sequence (BERT: `[CLS] … [SEP]`; GPT-2: none; a SentencePiece GGUF: BOS) are included.
     func encode(_ text: String) throws -> [Int]
+
+    /// Ids for `text`; with `addSpecialTokens` false, none of the ids the tokenizer puts around a
+    /// sequence (BOS, EOS, CLS, SEP). Special tokens written in the text are still recognized.
+    func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int]
 
     /// The vocabulary string of `id` as `convert_ids_to_tokens` shows it (`"##ing"`, `"Ġworld"`),
     /// or `"<id N>"` for an id the vocabulary does not define.
@@ -11,6 +15,12 @@ public protocol TextTokenizer: Sendable {
 
     /// One more than the largest id the tokenizer defines: every id `encode` returns is below it.
     var vocabularySize: Int { get }
+}
+
+extension TextTokenizer {
+    public func encode(_ text: String) throws -> [Int] {
+        try encode(text, addSpecialTokens: true)
+    }
 }
 
 /// How errors about text that cannot be tokenized end: the caller knows how ids are given.
@@ -34,6 +44,9 @@ public enum TokenizerError: Error, Equatable, Sendable {
     case tokenNotInVocabulary(file: String, field: String, token: String)
     /// A piece of input has no vocabulary entry and the tokenizer defines no unknown token.
     case unencodable(piece: String)
+    /// A piece of input is not a token, and the vocabulary lacks the byte token (`<0xNN>`) that
+    /// byte fallback would spell it with (SentencePiece GGUF vocabularies; llama.cpp aborts here).
+    case noByteToken(piece: String, byteToken: String)
 }
 
 extension TokenizerError: CustomStringConvertible {
@@ -56,6 +69,9 @@ extension TokenizerError: CustomStringConvertible {
                 + tokenIDHint
         case let .tokenNotInVocabulary(file, field, token):
             return "\(file): \(field): token \(jsonQuoted(token)) is not in the vocabulary"
+        case let .noByteToken(piece, byteToken):
+            return "text piece \(jsonQuoted(piece)) is not a token, and the vocabulary has no byte token \(byteToken) to spell it; "
+                + tokenIDHint
         case let .unencodable(piece):
             return "text piece \(jsonQuoted(piece)) has no vocabulary entry and the tokenizer has no unknown token; "
                 + tokenIDHint

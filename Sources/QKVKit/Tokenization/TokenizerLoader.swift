@@ -38,11 +38,22 @@ public enum TokenizerLoader {
         try TokenizerJSONReader.read(bytes, file: file)
     }
 
-    /// The tokenizer described by a GGUF header's `tokenizer.ggml.*` keys.
+    /// The tokenizer at `source`; nil for a bare token list, which has no tokenizer (`--text`
+    /// then looks whitespace-separated words up in it).
+    public static func tokenizer(source: TokenizerSource) throws -> (any TextTokenizer)? {
+        switch source {
+        case .tokenList: return nil
+        case let .huggingFaceJSONFile(url): return try load(tokenizerJSON: url)
+        case let .huggingFaceJSON(bytes, file): return try tokenizer(tokenizerJSON: bytes, file: file)
+        case let .wordPieceVocabulary(url, config): return try load(wordPieceVocabulary: url, config: config)
+        case let .gguf(header): return try tokenizer(gguf: header)
+        case let .llama2c(vocabulary): return Llama2cTokenizer(vocabulary)
+        }
+    }
+
+    /// The tokenizer described by a GGUF header's `tokenizer.ggml.*` keys, as llama.cpp runs it.
     static func tokenizer(gguf header: GGUFHeader) throws -> any TextTokenizer {
-        let model: String = if case let .string(name)? = header.value("tokenizer.ggml.model") { name } else { "?" }
-        throw TokenizerError.unsupported(
-            file: "GGUF metadata", field: "tokenizer.ggml.model", found: jsonQuoted(model), supported: "none yet")
+        try GGUFTokenizerLoader.tokenizer(from: header)
     }
 
     /// Reads a BERT `vocab.txt` (one token per line, id = line number) and the BERT options of

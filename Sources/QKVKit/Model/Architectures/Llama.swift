@@ -62,7 +62,9 @@ func llamaFamilyConfiguration(
     let dim = try settings.count(.dim)
     let heads = try settings.count(.headCount)
     let kvHeads = try settings.count(.kvHeadCount, default: heads)
-    guard let headDim = try settings.optionalCount(.headDim) ?? defaults.headDim ?? (dim % heads == 0 ? dim / heads : nil) else {
+    // A GGUF file without the key follows llama.cpp (n_embd / n_head), not the config class's default.
+    let defaultHeadDim = settings.isGGUF ? nil : defaults.headDim
+    guard let headDim = try settings.optionalCount(.headDim) ?? defaultHeadDim ?? (dim % heads == 0 ? dim / heads : nil) else {
         throw settings.invalid(.headDim, expected: "a positive integer, since \(settings.name(.dim)) is not a multiple of "
             + "\(settings.name(.headCount))", found: "absent")
     }
@@ -81,26 +83,113 @@ func llamaFamilyConfiguration(
     guard headDim % 2 == 0 else { throw settings.invalid(.headDim, expected: "an even number (RoPE)", found: String(headDim)) }
     config.ropeLayout = try settings.choice(.ropeLayout, default: RopeLayout.halves)
     config.unsupported = try unsupportedRotaryScaling(settings, headDim: headDim)
+    if config.unsupported == nil {
+        config.ropeScaling = try rotaryScaling(settings, context: context, headDim: headDim, maxSequenceLength: config.maxSequenceLength)
+    }
     if let valueDim = try settings.optionalCount(.valueHeadDim), valueDim != headDim {
         config.unsupported = settings.invalid(.valueHeadDim, expected: "the key length (\(headDim))", found: String(valueDim))
     }
     return config
 }
 
-/// Rotary variants qkv does not implement (llama3, yarn, linear, dynamic scaling; partial rotary
+/// Rotary variants qkv does not implement (yarn, linear, dynamic, longrope scaling; partial rotary
 /// dimensions) leave the model inspectable but not runnable.
 private func unsupportedRotaryScaling(_ settings: ConfigSettings, headDim: Int) throws(QKVError) -> QKVError? {
-    if let kind = settings.huggingFaceValue("rope_parameters.rope_type"), kind != .string("default") {
-        return .invalidConfig(key: "rope_parameters.rope_type", expected: "default", found: kind.string ?? kind.rendered())
-    }
-    if let scaling = settings.huggingFaceValue("rope_scaling"), let kind = scaling["rope_type"] ?? scaling["type"],
-       kind != .string("default") {
-        return .invalidConfig(key: "rope_scaling", expected: "null or default", found: kind.string ?? kind.rendered())
+    for (key, value) in [("rope_parameters", settings.huggingFaceValue("rope_parameters")),
+                         ("rope_scaling", settings.huggingFaceValue("rope_scaling"))] {
+        guard let kind = value?["rope_type"] ?? value?["type"] else { continue }
+        guard kind == .string("default") || kind == .string("llama3") else {
+            return .invalidConfig(key: "\(key).rope_type", expected: "default or llama3", found: kind.string ?? kind.rendered())
+        }
     }
     if let rotated = try settings.optionalCount(.ropeDimensions), rotated != headDim {
         return settings.invalid(.ropeDimensions, expected: "the head size (\(headDim)): partial rotary is not implemented", found: String(rotated))
     }
     return nil
+}
+
+/// Llama 3.1's rotary scaling: config.json's `rope_scaling` (or transformers 5's `rope_parameters`)
+/// with `rope_type: "llama3"`; a GGUF file's `rope_freqs.weight` (llama.cpp's converter turns those
+/// parameters into one divisor per frequency); a QKV file's `qkv.rope_scaling` keys or
+/// `qkv.rope_frequency_factors`.
+private func rotaryScaling(
+    _ settings: ConfigSettings, context: ConfigContext, headDim: Int, maxSequenceLength: Int?
+) throws(QKVError) -> RopeScaling? {
+    let pairs = headDim / 2
+    if let shape = context.shapes["rope_freqs.weight"] {
+        guard shape == [pairs] else {
+            throw .shapeMismatch(tensor: "rope_freqs.weight", expected: [pairs], found: shape)
+        }
+        return .frequencyFactors(try checkedFactors(try context.tensorValues("rope_freqs.weight"), field: "rope_freqs.weight"))
+    }
+    if case let .qkv(metadata) = settings.source {
+        if let factors = try metadata.floats("qkv.rope_frequency_factors") {
+            guard factors.count == pairs else {
+                throw .invalidMetadataValue(key: "qkv.rope_frequency_factors", expected: "\(pairs) values (head_dim / 2)",
+                                            found: "\(factors.count)")
+            }
+            return .frequencyFactors(try checkedFactors(factors, field: "metadata \"qkv.rope_frequency_factors\""))
+        }
+        guard let kind = try metadata.string("qkv.rope_scaling") else { return nil }
+        guard kind == "llama3" else {
+            throw .invalidMetadataValue(key: "qkv.rope_scaling", expected: "llama3", found: jsonQuoted(kind))
+        }
+        func number(_ key: String) throws(QKVError) -> Double {
+            guard let value = try metadata.double(key) else { throw .missingMetadata(key: key) }
+            return value
+        }
+        func originalLength() throws(QKVError) -> Double {
+            let key = "qkv.rope_original_max_seq_len"
+            guard let value = try metadata.int(key) else { throw .missingMetadata(key: key) }
+            return Double(value)
+        }
+        return try llama3Scaling(
+            factor: number("qkv.rope_scaling_factor"), low: number("qkv.rope_low_freq_factor"),
+            high: number("qkv.rope_high_freq_factor"), original: originalLength(),
+            name: { "metadata \"qkv.rope_\($0)\"" })
+    }
+    let parameters = [settings.huggingFaceValue("rope_parameters"), settings.huggingFaceValue("rope_scaling")]
+        .compactMap { $0 }.first { ($0["rope_type"] ?? $0["type"]) == .string("llama3") }
+    guard let parameters else { return nil }
+    let key = settings.huggingFaceValue("rope_parameters") == parameters ? "rope_parameters" : "rope_scaling"
+    func number(_ field: String, default fallback: Double? = nil) throws(QKVError) -> Double {
+        guard let value = parameters[field] else {
+            guard let fallback else { throw .invalidConfig(key: "\(key).\(field)", expected: "a number (rope_type llama3)", found: "absent") }
+            return fallback
+        }
+        guard let number = value.double, number.isFinite else {
+            throw .invalidConfig(key: "\(key).\(field)", expected: "a number", found: value.rendered())
+        }
+        return number
+    }
+    return try llama3Scaling(
+        factor: number("factor"), low: number("low_freq_factor"), high: number("high_freq_factor"),
+        original: number("original_max_position_embeddings", default: maxSequenceLength.map(Double.init)),
+        name: { "\(key).\($0)" })
+}
+
+/// The llama3 parameters, checked so that the interpolation is defined: factor > 0,
+/// 0 < low < high, a positive whole original context.
+private func llama3Scaling(
+    factor: Double, low: Double, high: Double, original: Double, name: (String) -> String
+) throws(QKVError) -> RopeScaling {
+    func check(_ ok: Bool, _ field: String, _ expected: String, _ found: Double) throws(QKVError) {
+        if !ok { throw .invalidConfig(key: name(field), expected: expected, found: String(found)) }
+    }
+    try check(factor > 0 && factor.isFinite, "factor", "a positive number", factor)
+    try check(low > 0 && low.isFinite, "low_freq_factor", "a positive number", low)
+    try check(high > low && high.isFinite, "high_freq_factor", "a number above low_freq_factor (\(low))", high)
+    try check(original >= 1 && original <= 1e12 && original.rounded() == original, "original_max_position_embeddings",
+              "a positive whole number", original)
+    return .llama3(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high, originalContextLength: Int(original))
+}
+
+/// Divisors must be finite and positive, or an angle becomes infinite or flips.
+private func checkedFactors(_ factors: [Float], field: String) throws(QKVError) -> [Float] {
+    if let bad = factors.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+        throw .invalidConfig(key: "\(field)[\(bad)]", expected: "a positive finite frequency factor", found: String(factors[bad]))
+    }
+    return factors
 }
 
 /// Every tensor of a LLaMA-family model under `c`'s options.
