@@ -26,9 +26,17 @@ build() {
     # --sanitize=fuzzer makes SwiftPM compile the targets as libraries and link libFuzzer's main;
     # swiftc keeps only the last -sanitize flag it is given, so Swift code also gets both at once
     # (with only --sanitize=address after --sanitize=fuzzer, Swift would get no coverage). gold
-    # fails on the sanitized objects; lld links them.
-    swift build -c release --package-path "$root/fuzz" --scratch-path "$scratch" \
+    # fails on the sanitized objects; lld links them. SwiftPM's cached build plan misses source
+    # files added to or removed from the qkv package (a dependency here): the plan is made afresh
+    # when the list of source files changed (which rebuilds everything), else reused.
+    local listing="$scratch/source-files.txt" caching=()
+    mkdir -p "$scratch"
+    if ! (cd "$root" && find Sources fuzz/Sources Package.swift fuzz/Package.swift -type f | sort) | cmp -s - "$listing"; then
+        caching=(--disable-build-manifest-caching)
+    fi
+    swift build -c release --package-path "$root/fuzz" --scratch-path "$scratch" "${caching[@]}" \
         --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld >&2
+    (cd "$root" && find Sources fuzz/Sources Package.swift fuzz/Package.swift -type f | sort) >"$listing"
 }
 
 known() {

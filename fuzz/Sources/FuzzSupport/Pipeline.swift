@@ -31,6 +31,7 @@ public enum Pipeline {
     /// Opens `path` as the command line does (with `tokenizer`, `--tokenizer`) and takes the
     /// checkpoint through every step.
     public static func run(path: String, tokenizer: TokenizerFile? = nil, texts: [String] = texts) {
+        tokenizeOnly(path: path, tokenizer: tokenizer, texts: texts)
         let checkpoint: Checkpoint
         do {
             checkpoint = try CheckpointLoader.open(path: path, tokenizer: tokenizer)
@@ -53,12 +54,27 @@ public enum Pipeline {
         if verbose { FileHandle.standardError.write(Data("error: \(message)\n".utf8)) }
     }
 
+    /// `qkv tokenize` (with and without special tokens, as a table and as JSON): the file's own
+    /// tokenizer without its model settings, so files whose model does not open still get here.
+    static func tokenizeOnly(path: String, tokenizer: TokenizerFile?, texts: [String]) {
+        for (index, text) in texts.prefix(2).enumerated() {
+            do {
+                let tokens = try TextTokenization.tokens(text, path: path, tokenizer: tokenizer, addSpecialTokens: index == 0)
+                _ = TextTokenization.table(Array(tokens.prefix(256)))
+                _ = TextTokenization.json(Array(tokens.prefix(256))).rendered()
+            } catch {
+                describe(error)
+            }
+        }
+    }
+
     /// `qkv inspect` in each format, with and without the tensor rows.
     static func inspect(_ checkpoint: Checkpoint) {
         let report = InspectReport(checkpoint)
         _ = report.text(showTensors: true, markdown: false)
         _ = report.text(showTensors: false, markdown: true)
         _ = report.json().rendered(indent: 2)
+        _ = report.json(full: true).rendered()
     }
 
     /// Float32 bytes of these tensors, saturating.
@@ -101,15 +117,7 @@ public enum Pipeline {
         var accepted: [Int]?
         do {
             if let tokenizer = try checkpoint.textTokenizer() {
-                for text in texts {
-                    do {
-                        for id in try tokenizer.encode(text).prefix(256) { _ = tokenizer.tokenText(id) }
-                    } catch {
-                        describe(error)
-                    }
-                }
-                _ = tokenizer.tokenText(-1)
-                _ = tokenizer.tokenText(tokenizer.vocabularySize)
+                exercise(tokenizer, texts: texts)
             }
         } catch {
             describe(error)

@@ -5,10 +5,12 @@ extension Pipeline {
     /// vocabulary too.
     public static func exercise(_ tokenizer: any TextTokenizer, texts: [String]) {
         for text in texts {
-            do {
-                for id in try tokenizer.encode(text).prefix(256) { _ = tokenizer.tokenText(id) }
-            } catch {
-                describe(error)
+            for special in [true, false] {
+                do {
+                    for id in try tokenizer.encode(text, addSpecialTokens: special).prefix(256) { _ = tokenizer.tokenText(id) }
+                } catch {
+                    describe(error)
+                }
             }
         }
         _ = tokenizer.tokenText(-1)
