@@ -40,7 +40,7 @@ build() {
 }
 
 known() {
-    targets | grep -qx -- "$1" || { echo "fuzz.sh: unknown target '$1' (see --list)" >&2; exit 64; }
+    targets | grep -x -- "$1" >/dev/null || { echo "fuzz.sh: unknown target '$1' (see --list)" >&2; exit 64; }
 }
 
 environment() {
@@ -67,9 +67,10 @@ fuzz() {
     [ -f "$dict" ] && flags+=(-dict="$dict")
     local corpora=("$work")
     [ -d "$seeds" ] && corpora+=("$seeds")
-    local status=0
+    local status=0 started=$SECONDS
     environment
     "$binaries/fuzz-$target" "${flags[@]}" "$@" "${corpora[@]}" >"$log" 2>&1 || status=$?
+    local elapsed=$((SECONDS - started))
     rm -rf "$QKV_FUZZ_TMPDIR"
     local done_line executions rate
     done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)"
@@ -80,7 +81,7 @@ fuzz() {
     ft="$(sed -n 's/.* ft: \([0-9]*\) .*/\1/p' <<<"$done_line")"
     if [ "$status" -eq 0 ]; then
         printf '%-20s ok      %12s executions  %8s exec/s  %6s s  cov %6s  ft %7s\n' \
-            "$target" "${executions:-?}" "${rate:-?}" "$seconds" "${cov:-?}" "${ft:-?}"
+            "$target" "${executions:-?}" "${rate:-?}" "$elapsed" "${cov:-?}" "${ft:-?}"
     else
         printf '%-20s FAILED  (exit %s) after %s executions; log: %s\n' "$target" "$status" "${executions:-?}" "$log"
         grep -E 'ERROR|SUMMARY|Fatal error|Test unit written|artifact' "$log" | head -n 20 >&2 || true

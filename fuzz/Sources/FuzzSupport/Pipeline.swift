@@ -5,7 +5,8 @@ import QKVKit
 /// error is the right answer to a bad file; a crash, trap, leak, hang or runaway allocation is
 /// not): open (`CheckpointLoader.open`, the path every command starts with), inspect (the text,
 /// Markdown and JSON reports), decode every tensor (`verify`), tokenize short texts (`run --text`
-/// and `run --tokens`), and run the forward pass (`run`) on the tokens found.
+/// and `run --tokens`), run the forward pass (`run`) on the tokens found, and convert to QKV
+/// (`convert`), which must give a file that opens and verifies.
 ///
 /// Work per input is bounded so that libFuzzer's limits (2 GB, 10 s per input) measure bugs, not
 /// legal files that describe large models: tensors are decoded only while their float32 total
@@ -16,6 +17,8 @@ public enum Pipeline {
     public static let maximumDecodedBytes = 64 << 20
     /// Float32 bytes of weights a model may have for the forward pass to run.
     public static let maximumForwardBytes = 16 << 20
+    /// Float32 bytes of tensors a checkpoint may have for `convert` to run.
+    public static let maximumConvertBytes = 4 << 20
     /// Tokens the forward pass runs on.
     public static let maximumTokens = 8
 
@@ -43,6 +46,7 @@ public enum Pipeline {
         decode(checkpoint)
         let ids = tokenize(checkpoint, texts: texts)
         forward(checkpoint, ids: ids)
+        convert(checkpoint)
     }
 
     /// Prints each error when set (`QKV_FUZZ_VERBOSE=1 fuzz-NAME FILE` shows what a reproducer does).
@@ -147,6 +151,30 @@ public enum Pipeline {
             }
         } catch {
             describe(error)
+        }
+    }
+
+    /// `qkv convert` (f32, raw) on checkpoints small enough; whatever convert writes must open
+    /// again: a converted file qkv cannot read is a bug, reported as a crash.
+    static func convert(_ checkpoint: Checkpoint) {
+        guard floatBytes(checkpoint.tensors) <= maximumConvertBytes else { return }
+        let bytes: [UInt8]
+        do {
+            bytes = try QKVConverter().convert(checkpoint, threads: 1).bytes
+        } catch {
+            describe(error)
+            return
+        }
+        let path = Workspace.shared.write("converted.qkv", bytes)
+        do {
+            let converted = try CheckpointLoader.open(path: path)
+            for problem in converted.verifyAll(threads: 1).problems {
+                guard case .nonFiniteWeight = problem.error else {
+                    fatalError("qkv convert wrote a file that fails verify: \(problem)")
+                }
+            }
+        } catch {
+            fatalError("qkv convert wrote a file qkv cannot open: \(error)")
         }
     }
 }
