@@ -80,4 +80,26 @@ import Testing
         let path = try temporaryFile(model.bytes(), name: "tiny.gguf")
         #expect(try convertError(path) == .cannotStoreInQKV(what: "metadata \"general.name\"", reason: Self.nul))
     }
+
+    /// Found while fixing inspect's groups for files without tensors: such a file's vocab_size is
+    /// backed by nothing, and the vocabulary convert writes (every id's token text) was built for
+    /// all 2,000,000,000 ids a 200-byte config.json claims (a 32 GB allocation, a trap).
+    @Test func vocabularySizeOfAFolderWithoutTensors() throws {
+        let config = #"{"model_type":"bert","vocab_size":2000000000,"hidden_size":8,"num_hidden_layers":1,"#
+            + #""num_attention_heads":2,"intermediate_size":8,"max_position_embeddings":8,"type_vocab_size":2}"#
+        let tokenizer = #"{"model":{"type":"WordPiece","vocab":{"[UNK]":0,"[CLS]":1,"[SEP]":2,"a":3}}}"#
+        let folder = try temporaryFolder([
+            "config.json": Array(config.utf8), "tokenizer.json": Array(tokenizer.utf8), "model.safetensors": safetensorsFile("{}"),
+        ])
+        let checkpoint = try CheckpointLoader.open(path: folder)
+        #expect(checkpoint.config?.vocabSize == 2_000_000_000)
+        #expect(checkpoint.vocabulary == nil)
+        #expect(try checkpoint.textTokenizer()?.encode("a") == [3])
+        let (bytes, summary) = try QKVConverter().convert(checkpoint, threads: 1)
+        #expect(summary.tensorCount == 0)
+        let converted = try CheckpointLoader.open(path: try temporaryFile(bytes))
+        #expect(converted.config == checkpoint.config)
+        #expect(converted.metadata["tokenizer.tokens"] == nil)
+        #expect(try converted.textTokenizer()?.encode("a") == [3])
+    }
 }

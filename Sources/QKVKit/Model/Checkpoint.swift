@@ -231,7 +231,9 @@ public final class Checkpoint: @unchecked Sendable {
     public var vocabulary: [String]? {
         if case let .tokenList(tokens)? = try? container.tokenizerSource() { return tokens }
         if case let .strings(tokens)? = metadata["tokenizer.ggml.tokens"] { return tokens }
-        guard let tokenizer = try? textTokenizer() else { return nil }
+        // Without tensors nothing backs the vocabulary size: a few bytes of config.json can claim
+        // 2^31 ids. Such a file's vocabulary is only a list it stores (above).
+        guard !tensors.isEmpty, let tokenizer = try? textTokenizer() else { return nil }
         let size = config?.vocabSize ?? tokenizer.vocabularySize
         return (0..<size).map(tokenizer.tokenText)
     }
