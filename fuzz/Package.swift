@@ -6,7 +6,7 @@ import PackageDescription
 
 /// One executable per target, `fuzz-NAME`, with its code in Sources/fuzz-NAME/main.swift.
 let fuzzTargets = [
-    "qkv", "qkv-wrapped", "safetensors", "safetensors-folder", "gguf", "llama2c",
+    "qkv", "qkv-wrapped", "safetensors", "safetensors-folder", "gguf", "gguf-tokenizer", "llama2c",
     "tokenizer-json", "vocab-txt", "config-json", "strict-json",
 ]
 

@@ -379,8 +379,8 @@ def ggml_payload(name, dims, type_name):
 def spm_vocabulary(count):
     """A SentencePiece-style vocabulary (llama.cpp tokenizer.ggml.model "llama") of `count` tokens."""
     pieces = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % b for b in (0x0A, 0x20, 0x2E)]
-    words = ["▁", "▁t", "he", "▁the", "▁c", "at", "▁cat", "▁s", "▁sat", "▁H", "ello", "▁w", "or", "ld", ".", ",",
-             "x", "1", "2", "3", "▁x", "e", "l", "o", "r", "d", "a", "t", "s", "c", "H", "w", "T"]
+    words = ["▁", "H", "e", "l", "o", "w", "r", "d", "t", "h", "c", "a", "s", ",", ".", "x", "1", "▁t", "he", "▁the",
+             "▁c", "at", "▁cat", "▁s", "▁sat", "▁H", "ello", "▁w", "or", "ld", "2", "3", "▁x", "T"]
     pieces += [w for w in words if w not in pieces]
     pieces = pieces[:count]
     types = [2, 3, 3] + [6] * 3 + [1] * (len(pieces) - 6)
@@ -398,7 +398,7 @@ def gpt2_vocabulary(count):
     return pieces, merges, [3] + [1] * (len(pieces) - 1)
 
 
-def gguf_model(arch, types, dim=32, ff=32, heads=2, kv_heads=1, head_dim=None, vocab=24, tokenizer="llama",
+def gguf_model(arch, types, dim=32, ff=32, heads=2, kv_heads=1, head_dim=None, vocab=40, tokenizer="llama",
                tied=True, extra=()):
     """A one-layer llama-family GGUF: `types` maps tensor roles to ggml type names."""
     head_dim = head_dim or dim // heads
@@ -441,6 +441,93 @@ def gguf_model(arch, types, dim=32, ff=32, heads=2, kv_heads=1, head_dim=None, v
         type_name = "F32" if role == "norm" else types.get(role, "F32")
         tensors.append((name, dims, type_name, ggml_payload(name, dims, type_name)))
     return meta, tensors
+
+
+def read_gguf_metadata(data):
+    """The key/values of a GGUF file without tensors, as gguf_bytes takes them: [(key, kind, value)]."""
+    offset = 24
+    count = struct.unpack("<Q", data[16:24])[0]
+
+    def string():
+        nonlocal offset
+        n = struct.unpack("<Q", data[offset:offset + 8])[0]
+        offset += 8 + n
+        return data[offset - n:offset].decode("utf-8", "surrogateescape")
+
+    def value(kind):
+        nonlocal offset
+        if kind == STRING:
+            return STRING, string()
+        if kind == ARRAY:
+            element, n = struct.unpack("<IQ", data[offset:offset + 12])
+            offset += 12
+            items = [value(element) for _ in range(n)]
+            inner = items[0][0] if items else element
+            return (ARRAY, inner), [v for _, v in items]
+        fmt = SCALAR[kind]
+        offset += struct.calcsize(fmt)
+        return kind, struct.unpack(fmt, data[offset - struct.calcsize(fmt):offset])[0]
+
+    entries = []
+    for _ in range(count):
+        key = string()
+        kind = struct.unpack("<I", data[offset:offset + 4])[0]
+        offset += 4
+        kind, v = value(kind)
+        entries.append((key, kind, v))
+    return entries
+
+
+def shrink_gguf_vocabulary(data, text):
+    """A vocabulary-only GGUF with the tokens of `text`'s characters, the special and control tokens,
+    the first merges (BPE) and the tokens they make, renumbered; every other key kept."""
+    entries = read_gguf_metadata(data)
+    meta = {k: v for k, _, v in entries}
+    tokens, types = meta["tokenizer.ggml.tokens"], meta.get("tokenizer.ggml.token_type")
+    model = meta["tokenizer.ggml.model"]
+    index = {t: i for i, t in reversed(list(enumerate(tokens)))}
+    keep = set(v for k, v in meta.items() if k.endswith("_token_id") and isinstance(v, int) and v < len(tokens))
+    if types:
+        keep.update(i for i, t in enumerate(types) if t not in (1, 6))
+    chars = set(text) | set(text.lower())
+    if model == "gpt2":
+        table = bytes_to_unicode()
+        chars = set(table[b] for b in text.encode())
+    spelled = chars | {"▁" + c for c in chars} | {"##" + c for c in chars} | {"▁"}
+    keep.update(index[t] for t in spelled if t in index)
+    if model == "llama":
+        keep.update(index["<0x%02X>" % b] for b in text.encode() if "<0x%02X>" % b in index)
+    words = text.replace(",", " , ").replace(".", " . ").split()
+    for word in words:
+        for form in (word, word.lower(), "▁" + word, "Ġ" + word, "Ġ" + word.lower(), "▁" + word.lower()):
+            if form in index:
+                keep.add(index[form])
+    merges = []
+    for merge in meta.get("tokenizer.ggml.merges", [])[:40]:
+        left, right = merge.split(" ", 1)
+        if left in index and right in index and left + right in index:
+            keep.update((index[left], index[right], index[left + right]))
+            merges.append(merge)
+    for i, t in enumerate(tokens):  # short pieces made of the text's characters (SentencePiece, WordPiece)
+        if len(keep) >= 120:
+            break
+        piece = t[2:] if t.startswith("##") else t.lstrip("▁")
+        if model != "gpt2" and 1 < len(piece) <= 4 and set(piece) <= chars:
+            keep.add(i)
+    old_ids = sorted(keep)
+    new_id = {old: new for new, old in enumerate(old_ids)}
+    out = []
+    for key, kind, v in entries:
+        if key in ("tokenizer.ggml.tokens", "tokenizer.ggml.token_type", "tokenizer.ggml.scores"):
+            v = [v[i] for i in old_ids]
+        elif key == "tokenizer.ggml.merges":
+            v = merges
+        elif key.endswith("_token_id") and isinstance(v, int):
+            v = new_id.get(v, v)
+        elif key.endswith(".vocab_size"):
+            v = len(old_ids)
+        out.append((key, kind, v))
+    return gguf_bytes(out, [])
 
 
 def gguf_split(meta, tensors, parts):
@@ -640,6 +727,20 @@ def main():
     check_opens(qkv, os.path.join(work, "split", "model-00001-of-00002.gguf"))
     seed("gguf", "llama-split", join(*shards))
     seed("gguf", "vocab-only.gguf", read("gguf", "tiny", "tiny-vocab-only.gguf"))
+    # The GGUF tokenizer fixtures (llama.cpp's SentencePiece, byte-level BPE with each pre-tokenizer
+    # family, WordPiece), shrunk; for gguf a few of them, for gguf-tokenizer all, each with a text.
+    tokenizer_text = "Hello world, the cat sat.  x1\t<s>[CLS]<|im_start|> naïve 日本 123"
+    vocab_dir = os.path.join(FIXTURES, "gguf", "vocab")
+    for name in sorted(f for f in os.listdir(vocab_dir) if f.endswith(".gguf")):
+        small = shrink_gguf_vocabulary(read("gguf", "vocab", name), tokenizer_text)
+        path = os.path.join(work, "vocab-" + name)
+        write(path, small)
+        result = subprocess.run([qkv, "tokenize", path, "--text", "Hello world"], capture_output=True, text=True)
+        if result.returncode != 0 and "is not a token" not in result.stderr:
+            sys.exit(f"make_seeds: shrunk {name} does not tokenize: {result.stderr.strip()}")
+        seed("gguf-tokenizer", name, join(small, tokenizer_text.encode()))
+        if name in ("spm-unigram.gguf", "bpe-qwen2.gguf", "bpe-llama-bpe.gguf", "bert-cased.gguf"):
+            seed("gguf", "vocab-" + name, small)
     metadata_kinds = [("k.u8", U8, 1), ("k.i8", I8, -1), ("k.u16", U16, 2), ("k.i16", I16, -2), ("k.u32", U32, 3),
                       ("k.i32", I32, -3), ("k.f32", F32T, 0.5), ("k.bool", BOOL, True), ("k.str", STRING, "s"),
                       ("k.u64", U64, 4), ("k.i64", I64, -4), ("k.f64", F64, 0.25), ("k.arr", (ARRAY, U8), [1, 2]),
