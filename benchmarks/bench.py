@@ -744,7 +744,14 @@ def main():
     args = ap.parse_args()
 
     ctx = Context(args)
-    results = dict(machine=machine_description(), quick=args.quick, model=os.path.basename(args.model.rstrip("/")),
+    machine = machine_description()
+    kernels = command_output([os.path.join(args.bin_dir, "qkv"), "bench", os.path.join(ROOT, "fixtures", "seed.qkv"),
+                              "--tokens", "0", "--iterations", "1", "--warmup", "0", "--format", "json"])
+    try:
+        machine["qkv_kernels"] = json.loads(kernels)["kernels"] if kernels else None
+    except (ValueError, KeyError):
+        machine["qkv_kernels"] = None
+    results = dict(machine=machine, quick=args.quick, model=os.path.basename(args.model.rstrip("/")),
                    setup_errors=[e for e in args.setup_errors.split("\n") if e.strip()], sections={})
     started = time.perf_counter()
     for name in args.only.split(","):

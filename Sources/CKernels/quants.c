@@ -335,9 +335,14 @@ static bool use_avx2(qkv_isa isa) {
 #endif
 }
 
-void qkv_ggml_dequantize(qkv_isa isa, int type, const void *src, ptrdiff_t blocks, float *dst) {
+qkv_dequant_fn qkv_ggml_dequantizer(int isa, int type) {
     const type_traits *t = traits(type);
-    if (!t || blocks <= 0) return;
-    qkv_dequant_fn kernel = use_avx2(isa) ? qkv_dequant_avx2_kernel(type) : NULL;
-    (kernel ? kernel : t->portable)((const uint8_t *)src, blocks, dst);
+    if (!t) return NULL;
+    qkv_dequant_fn kernel = use_avx2((qkv_isa)isa) ? qkv_dequant_avx2_kernel(type) : NULL;
+    return kernel ? kernel : t->portable;
+}
+
+void qkv_ggml_dequantize(qkv_isa isa, int type, const void *src, ptrdiff_t blocks, float *dst) {
+    qkv_dequant_fn kernel = qkv_ggml_dequantizer(isa, type);
+    if (kernel && blocks > 0) kernel((const uint8_t *)src, blocks, dst);
 }

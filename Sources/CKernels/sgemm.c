@@ -11,6 +11,7 @@
 // fixed tree. Neither depends on the column, so a column split never changes the bits.
 
 #include "CKernels.h"
+#include "quants_internal.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -790,6 +791,7 @@ void qkv_sgemm_stored(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
     // then packed as the panels the micro-kernels read (in L1 while every row panel of x passes by).
     float *ws = workspace();
     float *rows = ws, *panel = ws + WS_A;
+    const qkv_dequant_fn dequantize = qkv_ggml_dequantizer(isa, type);  // once, not per row
     for (ptrdiff_t q = 0; q < chunks; q++) {
         const ptrdiff_t p0 = chunk_start(k, granule, q, chunks), kc = chunk_start(k, granule, q + 1, chunks) - p0;
         const bool load_c = accumulate || q > 0;
@@ -800,7 +802,7 @@ void qkv_sgemm_stored(qkv_isa isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const 
         for (ptrdiff_t j = 0; j < n; j += step) {
             const int cols = (int)min_pd(step, n - j);
             const unsigned char *first = (const unsigned char *)w + j * row_bytes + p0 / granule * block_bytes;
-            for (int c = 0; c < cols; c++) qkv_ggml_dequantize(isa, type, first + c * row_bytes, kc / granule, rows + c * kc);
+            for (int c = 0; c < cols; c++) dequantize(first + c * row_bytes, kc / granule, rows + c * kc);
             ks->pack_bt((int)min_pd(NR, cols), kc, rows, kc, panel);
             if (cols > NR) ks->pack_bt(cols - NR, kc, rows + NR * kc, kc, panel + kc * NR);
             const float *block_a = chunk_rows;

@@ -130,6 +130,10 @@ let cycleMatrix: [Float] = [0, 1, 0, 0, 0, 1, 1, 0, 0]
         #expect(BitmapFont.glyph("漢") == BitmapFont.box)
         #expect(BitmapFont.glyph("é") == BitmapFont.box)
         #expect(BitmapFont.glyph("…") != BitmapFont.box)
+        // Vocabulary space and newline marks are drawn, not boxed: "Ġcat", "▁cat", "Ċ".
+        #expect(BitmapFont.glyph("Ġ") == BitmapFont.visibleSpace && BitmapFont.glyph("▁") == BitmapFont.visibleSpace)
+        #expect(BitmapFont.glyph("Ċ") == BitmapFont.lineBreak)
+        #expect(Set([BitmapFont.box, BitmapFont.visibleSpace, BitmapFont.lineBreak, BitmapFont.glyph("_")]).count == 4)
         #expect(BitmapFont.ascii.count == 95)
     }
 

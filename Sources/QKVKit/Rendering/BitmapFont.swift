@@ -1,4 +1,7 @@
-/// A 5×7 pixel font for text in PNG images: printable ASCII (0x20–0x7E) plus "…".
+/// A 5×7 pixel font for text in PNG images: printable ASCII (0x20–0x7E), "…", and the marks
+/// tokenizers put in their vocabularies for a leading space (byte-level BPE's "Ġ", SentencePiece's
+/// "▁", both drawn as "␣") and a line break (byte-level BPE's "Ċ", drawn as "↵"), which label most
+/// tokens of GPT-2, Llama and Qwen models.
 ///
 /// Drawn for qkv (public domain). Every other character — accented letters, CJK, emoji — is drawn
 /// as a hollow box: PNG labels are for orientation; the HTML and SVG outputs show the exact text.
@@ -16,6 +19,8 @@ public enum BitmapFont {
             let value = scalar.value
             if value >= 0x20 && value <= 0x7E { return ascii[Int(value - 0x20)] }
             if value == 0x2026 { return ellipsis }
+            if value == 0x0120 || value == 0x2581 || value == 0x2423 { return visibleSpace }  // Ġ ▁ ␣
+            if value == 0x010A || value == 0x21B5 { return lineBreak }  // Ċ ↵
         }
         return box
     }
@@ -26,6 +31,8 @@ public enum BitmapFont {
     static let ascii: [[UInt8]] = asciiPatterns.map(parse)
     static let ellipsis = parse("..... ..... ..... ..... ..... ..... #.#.#")
     static let box = parse("##### #...# #...# #...# #...# #...# #####")
+    static let visibleSpace = parse("..... ..... ..... ..... #...# #...# #####")
+    static let lineBreak = parse("....# ....# ..#.# .#..# ##### .#... ..#..")
 
     private static func parse(_ pattern: String) -> [UInt8] {
         let rows = pattern.split(separator: " ")
