@@ -446,6 +446,24 @@ import Testing
         #expect(try Self.modelError(tiny) == .missingTensor("layers.1.attn_norm.weight"))
     }
 
+    /// Found by fuzzing (gguf): a file without tensors skips the tensor checks (vocabulary-only
+    /// files open), so its block_count is not backed by anything, and inspect listed a parameter
+    /// group per layer: 2^31 - 1 of them, tens of GB for a 1 KB file.
+    @Test(arguments: [UInt32(2), 0x7FFF_FFFF])
+    func blockCountOfAFileWithoutTensors(count: UInt32) throws {
+        var tiny = TinyGGUF()
+        tiny.tensors = []
+        tiny.set("llama.block_count", GGUFBytes.u32("llama.block_count", count))
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(tiny.bytes(), name: "vocab.gguf"))
+        #expect(checkpoint.layerCount == Int(count))
+        #expect(checkpoint.parameterCount.groups.map(\.name) == ["embeddings", "other"])
+        let report = InspectReport(checkpoint)
+        let lines = report.text(showTensors: true, markdown: false).split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("n_layers ") && $0.hasSuffix(" \(count)") })
+        #expect(thrownQKVError { _ = try AttentionRunner.run(AttentionRequest(input: .tokens("1")), checkpoint: checkpoint) }
+            == .missingTensor("embed"))
+    }
+
     @Test func countsOutOfRange() throws {
         for (key, value) in [("llama.attention.head_count", UInt64(0)), ("llama.block_count", 0), ("llama.embedding_length", 1 << 31)] {
             var tiny = TinyGGUF()

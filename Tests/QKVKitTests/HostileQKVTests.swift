@@ -449,6 +449,21 @@ import Testing
         #expect(checkpoint.verifyAll().problems.map(\.error) == [.trailingBytesAfterStream(what: "whole-file zlib stream", count: 3)])
     }
 
+    /// Found by fuzzing (qkv-wrapped): the inflated file was kept although its padding check then
+    /// failed, so each later request inflated it again over the kept buffer and leaked the last
+    /// one (LeakSanitizer, `swift test --sanitize=address`, reports it).
+    @Test func wrappedNonZeroPaddingBetweenTensorsFailsEveryTime() throws {
+        var file = valid
+        file.data[20] = 0xFF
+        let bytes = file.bytes().withUnsafeBytes { deflateBytes($0, container: .gzip) }
+        let checkpoint = try CheckpointLoader.open(path: try temporaryFile(bytes))
+        let dataStart = Int(try #require(checkpoint.container as? QKVFile).header.dataStart)
+        let error = QKVError.nonZeroPadding(offset: UInt64(dataStart + 20))
+        #expect(checkpoint.verifyAll().problems == [VerificationProblem(file: checkpoint.path, error: error)])
+        #expect(checkpoint.verifyAll().problems == [VerificationProblem(file: checkpoint.path, error: error)])
+        #expect(thrownQKVError { _ = try checkpoint.floats("embed", verify: true) } == error)
+    }
+
     @Test func wrapperInflatesToMoreThanHeaderImplies() throws {
         var file = valid
         file.data += [0, 0, 0, 0]

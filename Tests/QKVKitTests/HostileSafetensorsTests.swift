@@ -291,6 +291,19 @@ import Testing
                 == .tooManyEntries(what: "header", count: 3, maximum: 2))
     }
 
+    /// Found by fuzzing (gguf; the same for every format): a file without a known architecture
+    /// takes its layer count from the highest layer a tensor names, and inspect listed a group for
+    /// every layer up to it: `qkv inspect` on this 90-byte file asked for 144 GB and trapped.
+    @Test func layerIndexFarBeyondTheTensors() throws {
+        let header = "{" + stEntry("layers.2000000000.w") + "," + stEntry("layers.1.w", offsets: "[4,8]") + "}"
+        let path = try temporaryFile(safetensorsFile(header, data: floatBytes([1, 2])), name: "model.safetensors")
+        let checkpoint = try CheckpointLoader.open(path: path)
+        #expect(checkpoint.layerCount == 2_000_000_001)
+        #expect(checkpoint.parameterCount.groups.map(\.name) == ["embeddings", "layer 1", "layer 2000000000", "other"])
+        #expect(checkpoint.parameterCount.totalParameters == 2)
+        #expect(InspectReport(checkpoint).text(showTensors: true, markdown: false).contains("layer 2000000000"))
+    }
+
     // MARK: Paths
 
     @Test func folderWithoutACheckpoint() throws {

@@ -113,6 +113,9 @@ public enum QKVError: Error, Equatable, Sendable {
     case noCheckpointInFolder(found: [String])
     /// A config.json given where a checkpoint was expected.
     case configurationNotWeights
+    /// `convert` met something QKV v1 cannot store (docs/FORMAT.md): a NUL in a string, an empty
+    /// name, a rank outside 1...4, a dimension of 0.
+    case cannotStoreInQKV(what: String, reason: String)
     case other(String)
 }
 
@@ -291,6 +294,8 @@ extension QKVError: CustomStringConvertible {
             return "no checkpoint: looked for model.safetensors and model.safetensors.index.json (a Hugging Face folder); \(seen)"
         case .configurationNotWeights:
             return "this is a model's config.json, not its weights: pass the folder that holds it"
+        case let .cannotStoreInQKV(what, reason):
+            return "\(what): QKV v1 cannot store \(reason)"
         case let .other(message):
             return message
         }

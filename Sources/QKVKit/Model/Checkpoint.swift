@@ -231,7 +231,9 @@ public final class Checkpoint: @unchecked Sendable {
     public var vocabulary: [String]? {
         if case let .tokenList(tokens)? = try? container.tokenizerSource() { return tokens }
         if case let .strings(tokens)? = metadata["tokenizer.ggml.tokens"] { return tokens }
-        guard let tokenizer = try? textTokenizer() else { return nil }
+        // Without tensors nothing backs the vocabulary size: a few bytes of config.json can claim
+        // 2^31 ids. Such a file's vocabulary is only a list it stores (above).
+        guard !tensors.isEmpty, let tokenizer = try? textTokenizer() else { return nil }
         let size = config?.vocabSize ?? tokenizer.vocabularySize
         return (0..<size).map(tokenizer.tokenText)
     }
@@ -239,7 +241,7 @@ public final class Checkpoint: @unchecked Sendable {
     /// The Hugging Face `tokenizer.json` behind `textTokenizer()`, when there is one (kept by `convert`).
     public func tokenizerJSONText() throws -> String? {
         switch try container.tokenizerSource() {
-        case let .huggingFaceJSONFile(url)?: String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        case let .huggingFaceJSONFile(url)?: String(decoding: try TokenizerLoader.readFile(url), as: UTF8.self)
         case let .huggingFaceJSON(bytes, _)?: String(decoding: bytes, as: UTF8.self)
         default: nil
         }

@@ -36,7 +36,8 @@ public struct ParameterGroup: Sendable, Equatable {
 
 public struct ParameterCount: Sendable, Equatable {
     /// `embeddings`, `layer 0` … `layer N-1` in order, then `other`; every group is listed, even when empty,
-    /// so scripts can index them without checking.
+    /// so scripts can index them without checking (for a layer count the file's tensors do not back,
+    /// as in a vocabulary-only GGUF, only the layers that hold tensors).
     public var groups: [ParameterGroup]
     /// Integer and boolean tensors (such as BERT's `position_ids`) and stored copies of tied weights:
     /// in the file, but not parameters.
@@ -61,9 +62,19 @@ public struct ParameterCount: Sendable, Equatable {
             case .other: other.add(tensor)
             }
         }
+        // Every layer up to the last one the config or a tensor names, empty ones too, as long as
+        // there are no more layers than tensors (every layer of a model that opens holds one).
+        // Beyond that the count is not backed by the file (a vocabulary-only GGUF's block_count, a
+        // lone tensor named layers.2000000000.w) and only the layers that hold tensors are listed,
+        // so that a small file cannot make this list, and inspect's table, huge.
         let lastLayer = max(layerCount - 1, layers.keys.max() ?? -1)
-        let layerGroups = lastLayer < 0 ? [] : (0...lastLayer).map { index in
-            layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index)
+        let layerGroups: [ParameterGroup]
+        if lastLayer < tensors.count {
+            layerGroups = lastLayer < 0 ? [] : (0...lastLayer).map { index in
+                layers[index] ?? ParameterGroup(name: "layer \(index)", layer: index)
+            }
+        } else {
+            layerGroups = layers.keys.sorted().compactMap { layers[$0] }
         }
         groups = [embeddings] + layerGroups + [other]
         self.buffers = buffers

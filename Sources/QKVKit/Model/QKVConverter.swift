@@ -46,6 +46,7 @@ public struct QKVConverter {
         case .huggingFaceJSONFile?, .huggingFaceJSON?, .tokenList?, nil: break
         }
         let writer = QKVWriter(metadata: metadata, tensors: written)
+        try writer.validate()
         let bytes = writer.bytes(wrap: wrap)
         let summary = Summary(
             tensorCount: written.count, parameters: parameters.reduce(0) { $0 + $1.elementCount },

@@ -81,6 +81,8 @@ public enum TokenizerLoader {
             throw TokenizerError.unreadableFile(
                 file: name, reason: "\(size.int64Value) bytes, more than the \(maximumFileSize)-byte limit")
         }
+        // Foundation's Data(contentsOf:) leaks a 4 KiB buffer on an empty file (swift-foundation 6.3).
+        if (attributes[.size] as? NSNumber)?.int64Value == 0 { return [] }
         do {
             return [UInt8](try Data(contentsOf: url))
         } catch {

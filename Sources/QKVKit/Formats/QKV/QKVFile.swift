@@ -135,6 +135,9 @@ public final class QKVFile: TensorContainer, @unchecked Sendable {
                     throw QKVError.inflatedSizeMismatch(what: what, expected: header.fileSize, found: UInt64(got))
                 }
                 try inflater.finish(expectedTotal: header.fileSize)
+                // Before the buffer is kept: a failed check leaves nothing behind, and the next
+                // request inflates afresh.
+                try checkPadding(UnsafeRawBufferPointer(buffer))
             } catch {
                 buffer.deallocate()
                 throw error
@@ -143,8 +146,8 @@ public final class QKVFile: TensorContainer, @unchecked Sendable {
             bytes = UnsafeRawBufferPointer(buffer)
         } else {
             bytes = try file.mapped()
+            try checkPadding(bytes)
         }
-        try checkPadding(bytes)
         contents = bytes
         return bytes
     }

@@ -27,6 +27,51 @@ public struct QKVWriter {
         self.tensors = tensors
     }
 
+    /// Checks that QKV v1 can hold everything to be written (docs/FORMAT.md): names not empty and
+    /// not repeated, strings without NUL bytes, metadata of QKV's types, ranks 1 to 4, dimensions
+    /// of at least 1, counts that fit a u32. `convert` checks before writing, so what another
+    /// format holds and QKV cannot is an error, never a file qkv cannot read back.
+    public func validate() throws(QKVError) {
+        func check(_ text: String, _ what: @autoclosure () -> String, empty: Bool = true) throws(QKVError) {
+            if !empty, text.isEmpty { throw .cannotStoreInQKV(what: what(), reason: "an empty name") }
+            if text.utf8.contains(0) { throw .cannotStoreInQKV(what: what(), reason: "a NUL byte in a string") }
+            if text.utf8.count > UInt32.max { throw .cannotStoreInQKV(what: what(), reason: "a string of more than 2^32 - 1 bytes") }
+        }
+        func checkCount(_ count: Int, _ what: String) throws(QKVError) {
+            if count > UInt32.max { throw .cannotStoreInQKV(what: what, reason: "\(count) entries, more than 2^32 - 1") }
+        }
+        try checkCount(metadata.count, "metadata")
+        for (key, value) in metadata.entries {
+            try check(key, "metadata key \(jsonQuoted(key))", empty: false)
+            switch value {
+            case let .string(text):
+                try check(text, "metadata \(jsonQuoted(key))")
+            case let .strings(list):
+                try checkCount(list.count, "metadata \(jsonQuoted(key))")
+                for (index, text) in list.enumerated() { try check(text, "metadata \(jsonQuoted(key))[\(index)]") }
+            case let .floats(list):
+                try checkCount(list.count, "metadata \(jsonQuoted(key))")
+            case .ints, .doubles:
+                throw .cannotStoreInQKV(what: "metadata \(jsonQuoted(key))", reason: "an \(value.typeName)")
+            case .int, .double, .bool:
+                break
+            }
+        }
+        try checkCount(tensors.count, "tensors")
+        var names = Set<String>()
+        for tensor in tensors {
+            let what = "tensor \(jsonQuoted(tensor.name))"
+            try check(tensor.name, what, empty: false)
+            guard names.insert(tensor.name).inserted else { throw .cannotStoreInQKV(what: what, reason: "a second tensor of that name") }
+            guard (1...4).contains(tensor.shape.count) else {
+                throw .cannotStoreInQKV(what: what, reason: "rank \(tensor.shape.count) (shape \(tensor.shape)), not 1 to 4")
+            }
+            if let axis = tensor.shape.firstIndex(where: { $0 < 1 }) {
+                throw .cannotStoreInQKV(what: what, reason: "dimension \(axis) of \(tensor.shape[axis]) (shape \(tensor.shape))")
+            }
+        }
+    }
+
     /// The complete file, optionally inside a whole-file zlib or gzip stream.
     public func bytes(wrap: DeflateContainer? = nil) -> [UInt8] {
         let payloads = tensors.map(Self.payload)
