@@ -368,6 +368,15 @@ import Testing
         #expect(ggufHeaderError(file.bytes()) == .sizeOverflow(tensor: "t"))
     }
 
+    /// Found by fuzzing (gguf): ne = [0, 6047313952798, 34339947158700032] is 0 elements in file
+    /// order, but inspect counted the shape (the dims reversed) from the left and trapped on the
+    /// overflow. The product of the dims other than zero must fit, whatever their order.
+    @Test(arguments: [[0, 6_047_313_952_798, 34_339_947_158_700_032], [32, 1 << 40, 0, 1 << 30]] as [[UInt64]])
+    func zeroSizedTensorWithOverflowingDims(dims: [UInt64]) {
+        let file = Self.oneTensor(GGUFBytes.tensor("t", dims: dims, offset: 0))
+        #expect(ggufHeaderError(file.bytes()) == .sizeOverflow(tensor: "t"))
+    }
+
     /// A Q4_0 product that fits: its bytes are 18/32 of the elements.
     @Test func quantizedSizesUseBlocks() throws {
         let file = Self.oneTensor(GGUFBytes.tensor("t", dims: [64, 3], type: GGMLType.q4_0.rawValue, offset: 0),

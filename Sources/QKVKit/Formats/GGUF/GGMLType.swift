@@ -120,15 +120,21 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     /// (llama.cpp's CVE-2025-53630 was an unchecked product of dims). `dims[0]` must already be
     /// a multiple of the block size.
     public func byteCount(dims: [UInt64], tensor: String) throws(QKVError) -> (elements: UInt64, bytes: UInt64) {
-        var elements: UInt64 = 1
-        for dim in dims {
-            let (product, overflow) = elements.multipliedReportingOverflow(by: dim)
+        // The product of the dimensions other than zero must fit, not only the product in file
+        // order: the shape is used reversed (row-major), and any partial product of it, in any
+        // order, must not trap. (Found by fuzzing: ne = [0, 2^42.5, 2^55] is 0 elements in file
+        // order, an overflow in the shape's.)
+        var nonZero: UInt64 = 1
+        for dim in dims where dim != 0 {
+            let (product, overflow) = nonZero.multipliedReportingOverflow(by: dim)
             guard !overflow else { throw .sizeOverflow(tensor: tensor) }
-            elements = product
+            nonZero = product
         }
-        let (bytes, overflow) = (elements / UInt64(blockElements)).multipliedReportingOverflow(by: UInt64(blockBytes))
+        let (nonZeroBytes, overflow) = (nonZero / UInt64(blockElements)).multipliedReportingOverflow(by: UInt64(blockBytes))
         // Sizes must also fit an Int so that later Int arithmetic cannot trap.
-        guard !overflow, bytes <= UInt64(Int.max) / 2, elements <= UInt64(Int.max) / 8 else { throw .sizeOverflow(tensor: tensor) }
-        return (elements, bytes)
+        guard !overflow, nonZeroBytes <= UInt64(Int.max) / 2, nonZero <= UInt64(Int.max) / 8 else {
+            throw .sizeOverflow(tensor: tensor)
+        }
+        return dims.contains(0) ? (0, 0) : (nonZero, nonZeroBytes)
     }
 }
