@@ -73,13 +73,10 @@ extension Kernels {
         let shared = SharedRows(pointer: UnsafePointer(rows))
         // Up to 4 blocks per thread, but no block under 8 panels: each block reads all of x again.
         let blocks = threadCount * max(1, min(blocksPerThread, panels / (8 * threadCount)))
-        // Blocks write disjoint columns of the output, which Sendable checking cannot see.
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            parallelFor(blocks, threads: threadCount) { c in
-                let j0 = panels * c / blocks * 16, j1 = min(n, panels * (c + 1) / blocks * 16)
-                body(j0..<j1, shared.pointer)
-            }
+        // Blocks write disjoint columns of the output.
+        parallelFor(blocks, threads: threadCount) { c in
+            let j0 = panels * c / blocks * 16, j1 = min(n, panels * (c + 1) / blocks * 16)
+            body(j0..<j1, shared.pointer)
         }
     }
 
