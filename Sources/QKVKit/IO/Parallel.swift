@@ -32,15 +32,3 @@ func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
         }
     }
 }
-
-/// A pointer that parallel loops share; each iteration writes a disjoint slice.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}
-
-/// Read-only bytes that parallel loops share.
-struct SendableRawPointer: @unchecked Sendable {
-    let pointer: UnsafeRawPointer
-    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
-}

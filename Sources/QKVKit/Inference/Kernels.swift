@@ -118,10 +118,9 @@ extension Kernels {
             kernel(isa, x, count)
             return
         }
-        let base = SendablePointer(x)
         parallelFor(chunks, threads: chunks) { c in
             let start = count * c / chunks / 8 * 8, end = c == chunks - 1 ? count : count * (c + 1) / chunks / 8 * 8
-            kernel(isa, base.pointer + start, end - start)
+            kernel(isa, x + start, end - start)
         }
     }
 

@@ -70,13 +70,13 @@ extension Kernels {
         }
         let rows = qkv_thread_buffer(qkv_packed_rows_count(m, k))
         qkv_pack_rows_granular(isa, m, k, granule, x, xStride, rows)
-        let shared = SharedRows(pointer: UnsafePointer(rows))
+        let packedRows = UnsafePointer(rows)
         // Up to 4 blocks per thread, but no block under 8 panels: each block reads all of x again.
         let blocks = threadCount * max(1, min(blocksPerThread, panels / (8 * threadCount)))
         // Blocks write disjoint columns of the output.
         parallelFor(blocks, threads: threadCount) { c in
             let j0 = panels * c / blocks * 16, j1 = min(n, panels * (c + 1) / blocks * 16)
-            body(j0..<j1, shared.pointer)
+            body(j0..<j1, packedRows)
         }
     }
 
@@ -85,11 +85,6 @@ extension Kernels {
 
     /// Multiply-adds below which one thread beats waking others.
     private static let parallelWork = 1 << 19
-}
-
-/// Rows packed by qkv_pack_rows, read by every block of one product.
-private struct SharedRows: @unchecked Sendable {
-    let pointer: UnsafePointer<Float>
 }
 
 /// Operands of out[m, n] (+)= x[m, k] · B (+ bias[n]) with explicit row strides (in elements):

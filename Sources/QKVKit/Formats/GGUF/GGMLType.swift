@@ -104,12 +104,10 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         let id = Int32(rawValue)
         // Chunks of at least 64 Ki values: below that a second thread costs more than it saves.
         let chunks = min(max(1, threads), max(1, blocks * blockElements / (1 << 16)))
-        let output = SendablePointer(destination)
-        let input = SendableRawPointer(base)
         let (blockBytes, blockElements) = (self.blockBytes, self.blockElements)
         parallelFor(chunks, threads: chunks) { chunk in
             let first = blocks * chunk / chunks, last = blocks * (chunk + 1) / chunks
-            qkv_ggml_dequantize(isa, id, input.pointer + first * blockBytes, last - first, output.pointer + first * blockElements)
+            qkv_ggml_dequantize(isa, id, base + first * blockBytes, last - first, destination + first * blockElements)
         }
     }
 

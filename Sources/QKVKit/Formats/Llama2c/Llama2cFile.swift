@@ -128,15 +128,13 @@ public final class Llama2cFile: TensorContainer, @unchecked Sendable {
         guard count > 0, let base = payload.baseAddress else { return }
         let groups = count / groupSize
         let chunks = min(max(1, threads), max(1, count / (1 << 16)))
-        let output = SendablePointer(destination)
-        let input = SendableRawPointer(base)
         parallelFor(chunks, threads: chunks) { chunk in
             let first = groups * chunk / chunks, last = groups * (chunk + 1) / chunks
             for group in first..<last {
-                let scale = Float(bitPattern: UInt32(littleEndian: input.pointer.loadUnaligned(
+                let scale = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(
                     fromByteOffset: count + 4 * group, as: UInt32.self)))
                 for i in (group * groupSize)..<((group + 1) * groupSize) {
-                    output.pointer[i] = Float(input.pointer.load(fromByteOffset: i, as: Int8.self)) * scale
+                    destination[i] = Float(base.load(fromByteOffset: i, as: Int8.self)) * scale
                 }
             }
         }
