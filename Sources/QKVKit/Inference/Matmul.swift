@@ -89,7 +89,7 @@ extension Kernels {
 
 /// Operands of out[m, n] (+)= x[m, k] · B (+ bias[n]) with explicit row strides (in elements):
 /// B is w[k, n] or, when `weightTransposed`, w[n, k]ᵀ.
-struct GemmOperands: @unchecked Sendable {
+struct GemmOperands {
     var x: UnsafePointer<Float>
     var xStride: Int
     var w: UnsafePointer<Float>
